@@ -86,3 +86,11 @@ def test_rel_error_detects_a_wrong_gradient_and_rejects_mismatched_shapes():
         gradcheck.rel_error(np.zeros(2), np.zeros(3))
     with pytest.raises(TypeError, match="float64"):
         gradcheck.numerical_gradient(np.sum, np.zeros(2, np.float32))
+
+
+def test_suggestion_counts_a_swap_of_neighbours_as_one_typo():
+    registry = {"adam": 1, "adamax": 2, "rmsprop": 3}
+    with pytest.raises(ValueError, match="Did you mean 'adam'\\?"):
+        lookup(registry, "adma", "optimizer")
+    with pytest.raises(ValueError, match="Did you mean 'rmsprop'\\?"):
+        lookup(registry, "rmsporp", "optimizer")
