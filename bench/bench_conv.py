@@ -1,0 +1,145 @@
+"""Convolution forward + backward: nnlib's Numba path and NumPy path against PyTorch CPU.
+
+Two layers of a small MNIST network, float32, 3x3 kernels, stride 1, no padding:
+
+* conv 1: x (64, 1, 28, 28), 8 filters   -> y (64, 8, 26, 26)
+* conv 2: x (64, 8, 26, 26), 16 filters  -> y (64, 16, 24, 24)
+
+One step is what training needs: the forward pass, then dx, dW and db from an upstream gradient.
+nnlib is timed at the kernel level (``nnlib._kernels``, NCHW like PyTorch); the Conv2D layer
+(channels-first, so no transposes) is shown too, with its input checks, on the dispatched path. Every
+timing is the median of several blocks of repeats, each after a warm-up, all measured in this run.
+PyTorch uses ``os.cpu_count()`` threads; NumPy's BLAS uses its default (all cores); the Numba loops
+are single-threaded. PyTorch computes dx too (its input requires grad), as nnlib always does.
+
+On a busy machine the numbers move by tens of percent from run to run: compare ratios of one run.
+
+Run: ``python bench/bench_conv.py`` (PyTorch is optional: ``pip install torch``).
+"""
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from nnlib import _kernels, layers  # noqa: E402
+
+CONFIGS = [((64, 1, 28, 28), 8), ((64, 8, 26, 26), 16)]
+KERNEL = 3
+ROUNDS = 3
+REPEATS = 10
+WARMUP = 3
+
+
+def nnlib_step(forward, backward):
+    """One forward + backward of the kernel functions ``forward``/``backward``, with the bias."""
+    def step(x, w, b, dy):
+        y = forward(x, w, 1)
+        y += b[:, None, None]  # in place, as the layer does: a new 2 MB array costs page faults
+        dx, dw = backward(x, w, dy, 1)
+        db = dy.sum(axis=(0, 2, 3))
+        return y, dx, dw, db
+    return step
+
+
+def layer_step(x_shape, filters):
+    layer = layers.Conv2D(filters, KERNEL, data_format="channels_first", dtype="float32", seed=0)
+    layer.build(x_shape[1:])
+
+    def step(x, w, b, dy):
+        layer.forward(x, training=True)
+        return layer.backward(dy)
+    return step
+
+
+def torch_step():
+    """A PyTorch step, or None when PyTorch is not installed."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(os.cpu_count())
+    cache = {}
+
+    def step(x, w, b, dy):
+        key = id(x), id(w), id(dy)
+        if key not in cache:  # convert once: the conversion is not part of the step
+            cache.clear()
+            cache[key] = [torch.from_numpy(a).clone().requires_grad_(g) for a, g in ((x, True), (w, True), (b, True))] \
+                + [torch.from_numpy(dy).clone()]
+        tx, tw, tb, tdy = cache[key]
+        tx.grad = tw.grad = tb.grad = None
+        y = torch.nn.functional.conv2d(tx, tw, tb)
+        y.backward(tdy)
+        return y
+    return step
+
+
+def check_agreement(x, w, b, dy):
+    """The two nnlib paths must agree before they are timed."""
+    fast = nnlib_step(_kernels.conv2d_forward_numba, _kernels.conv2d_backward_numba)(x, w, b, dy)
+    slow = nnlib_step(_kernels.conv2d_forward_numpy, _kernels.conv2d_backward_numpy)(x, w, b, dy)
+    for a, c in zip(fast, slow):
+        np.testing.assert_allclose(a, c, rtol=1e-3, atol=1e-3)
+
+
+def time_in_blocks(steps, args):
+    """Median milliseconds of each step in ``steps`` (name -> callable).
+
+    Each contender runs a block of repeats after its own warm-up (its thread pool wakes up; PyTorch's
+    and OpenBLAS's threads would fight for the cores if calls alternated one by one); the blocks
+    rotate ``ROUNDS`` times so that a busy moment of the machine does not fall on one contender.
+    """
+    times = {name: [] for name in steps}
+    for _ in range(ROUNDS):
+        for name, step in steps.items():
+            for _ in range(WARMUP):
+                step(*args)
+            for _ in range(REPEATS):
+                start = time.perf_counter()
+                step(*args)
+                times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * statistics.median(t) for name, t in times.items()}
+
+
+def main():
+    rng = np.random.default_rng(0)
+    torch = torch_step()
+    print(f"conv2d forward+backward (dx, dW, db), float32, {KERNEL}x{KERNEL} kernels, stride 1, valid; "
+          f"median of {ROUNDS}x{REPEATS} repeats; {os.cpu_count()} CPU(s)")
+    header = (f"{'config':34s} {'nnlib numba':>12s} {'nnlib numpy':>12s} {'Conv2D layer':>13s} {'torch':>10s}"
+              f" {'nnlib/torch':>12s} {'numpy/numba':>12s}")
+    print(header)
+    print("-" * len(header))
+    for x_shape, filters in CONFIGS:
+        x = rng.standard_normal(x_shape, dtype=np.float32)
+        w = (rng.standard_normal((filters, x_shape[1], KERNEL, KERNEL), dtype=np.float32) * 0.1)
+        b = rng.standard_normal(filters, dtype=np.float32)
+        out_shape = (x_shape[0], filters, x_shape[2] - KERNEL + 1, x_shape[3] - KERNEL + 1)
+        dy = rng.standard_normal(out_shape, dtype=np.float32)
+        check_agreement(x, w, b, dy)
+        steps = {
+            "numba": nnlib_step(_kernels.conv2d_forward_numba, _kernels.conv2d_backward_numba),
+            "numpy": nnlib_step(_kernels.conv2d_forward_numpy, _kernels.conv2d_backward_numpy),
+            "layer": layer_step(x_shape, filters),
+        }
+        if torch is not None:
+            steps["torch"] = torch
+        ms = time_in_blocks(steps, (x, w, b, dy))
+        name = f"{x_shape} x {filters} filters"
+        if torch is not None:
+            torch_cols = f" {ms['torch']:8.3f} ms {ms['numba'] / ms['torch']:11.2f}x"
+        else:
+            torch_cols = f" {'torch not installed':>23s}"
+        print(f"{name:34s} {ms['numba']:9.3f} ms {ms['numpy']:9.3f} ms {ms['layer']:10.3f} ms"
+              f"{torch_cols} {ms['numpy'] / ms['numba']:11.2f}x")
+    if torch is None:
+        print("torch not installed: pip install torch (CPU build) to compare")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,633 @@
+r"""The loops NumPy cannot express well: 2-D convolution and pooling, forward and backward.
+
+Every array here is NCHW (batch, channels, height, width), already padded: the layers pad and
+transpose, these kernels only slide windows. Convolution is cross-correlation, as in every deep
+learning library; for an input :math:`x` (N, C, H, W), kernel :math:`w` (F, C, KH, KW) and strides
+:math:`(s_h, s_w)`:
+
+.. math::
+    y_{n,f,i,j} = \sum_{c=0}^{C-1} \sum_{p=0}^{K_H-1} \sum_{q=0}^{K_W-1} w_{f,c,p,q}\, x_{n,c,\,s_h i + p,\,s_w j + q},
+    \qquad O_H = \left\lfloor \frac{H - K_H}{s_h} \right\rfloor + 1
+
+and backward, with :math:`\delta = \partial L / \partial y` (N, F, OH, OW):
+
+.. math::
+    \frac{\partial L}{\partial w_{f,c,p,q}} = \sum_{n,i,j} \delta_{n,f,i,j}\, x_{n,c,\,s_h i + p,\,s_w j + q},
+    \qquad
+    \frac{\partial L}{\partial x_{n,c,\,s_h i + p,\,s_w j + q}} \mathrel{+}= \sum_f w_{f,c,p,q}\, \delta_{n,f,i,j}
+
+Each operation comes three times:
+
+* ``*_naive``: plain Python loops, one scalar at a time, written to be read (the reference of the tests);
+* ``*_numba``: loops compiled by Numba (``nnlib._backend.njit``);
+* ``*_numpy``: vectorised NumPy, used when ``nnlib._backend.use_numba()`` is False.
+
+The dispatchers without suffix (``conv2d_forward``, ``max_pool2d_backward``, ...) pick the Numba or
+the NumPy version. What is fastest was measured (``bench/bench_conv.py``, 2 cores, float32):
+
+* Convolution, both paths: "im2col". Copy every window into a column of a matrix ``cols``
+  (C*KH*KW, N*OH*OW), so that the convolution is one matrix product, done by BLAS (vectorised,
+  multi-threaded); backward is two more products and "col2im", which adds the columns back into the
+  image. This beats direct Numba loops over the seven indices 3 to 6 times on the course's shapes,
+  even with a single input channel. So the "Numba" convolution is Numba im2col/col2im around BLAS
+  products: Numba copies 2 to 5 times faster than NumPy's strided copies. The batch is processed
+  in blocks of about ``BLOCK_BYTES`` of ``cols``, which keeps the scratch memory in cache.
+* Max pooling: direct Numba loops, 3 to 5 times faster than the NumPy version.
+* Average pooling: direct Numba loops; NumPy's strided sums are about as fast here.
+"""
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from nnlib._backend import njit, use_numba
+
+
+class PoolOutput(NamedTuple):
+    """What ``max_pool2d_forward`` returns: the pooled ``y`` (N, C, OH, OW) and, for backward, the
+    position of each maximum inside its window, ``argmax`` (N, C, OH, OW), as ``p * PW + q``."""
+    y: np.ndarray
+    argmax: np.ndarray
+
+
+def output_size(size, window, stride):
+    r"""Number of window positions along one axis: :math:`\lfloor (n - k)/s \rfloor + 1`."""
+    if size < window:
+        raise ValueError(f"window of size {window} does not fit in an input of size {size}")
+    return (size - window) // stride + 1
+
+
+def as_pair(value, name):
+    """Turn ``3`` into ``(3, 3)``; check a pair of positive integers."""
+    pair = (value, value) if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1 for v in pair):
+        raise ValueError(f"{name} must be a positive integer or a pair of them, got {value!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def _window_slice(p, q, sh, sw, oh, ow):
+    """Index of the pixels at offset (p, q) of every window: x[..., sh*i + p, sw*j + q] for all i, j."""
+    return (slice(None), slice(None), slice(p, p + sh * (oh - 1) + 1, sh), slice(q, q + sw * (ow - 1) + 1, sw))
+
+
+def _check_conv(x, w, stride):
+    """Check shapes and dtypes; return C-contiguous x, w of one float dtype, the strides and output size."""
+    x = np.asarray(x)
+    w = np.asarray(w)
+    if x.ndim != 4:
+        raise ValueError(f"conv2d expects x of shape (N, C, H, W), got shape {x.shape}")
+    if w.ndim != 4:
+        raise ValueError(f"conv2d expects w of shape (F, C, KH, KW), got shape {w.shape}")
+    if w.shape[1] != x.shape[1]:
+        raise ValueError(f"conv2d: x has {x.shape[1]} channels (shape {x.shape}) but w expects {w.shape[1]} "
+                         f"(shape {w.shape})")
+    sh, sw = as_pair(stride, "stride")
+    dtype = np.result_type(x.dtype, w.dtype, np.float32)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    w = np.ascontiguousarray(w, dtype=dtype)
+    oh = output_size(x.shape[2], w.shape[2], sh)
+    ow = output_size(x.shape[3], w.shape[3], sw)
+    return x, w, sh, sw, oh, ow
+
+
+def _check_dy(dy, expected, dtype):
+    dy = np.asarray(dy, dtype=dtype)
+    if dy.shape != tuple(expected):
+        raise ValueError(f"dy has shape {dy.shape}, expected {tuple(expected)} (the shape of the forward output)")
+    return dy
+
+
+# --- convolution: naive reference ---------------------------------------------------------------
+
+def conv2d_forward_naive(x, w, stride=1):
+    r"""Cross-correlation, one multiply-add at a time: x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW).
+
+    .. math::
+        y_{n,f,i,j} = \sum_{c,p,q} w_{f,c,p,q}\, x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    n_batch, n_ch = x.shape[:2]
+    n_filt, _, kh, kw = w.shape
+    y = np.zeros((n_batch, n_filt, oh, ow), dtype=x.dtype)
+    for n in range(n_batch):
+        for f in range(n_filt):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for c in range(n_ch):
+                        for p in range(kh):
+                            for q in range(kw):
+                                total += w[f, c, p, q] * x[n, c, sh * i + p, sw * j + q]
+                    y[n, f, i, j] = total
+    return y
+
+
+def conv2d_backward_naive(x, w, dy, stride=1):
+    r"""Gradients of the cross-correlation, one term at a time: returns ``(dx, dw)``.
+
+    .. math::
+        \frac{\partial L}{\partial w_{f,c,p,q}} = \sum_{n,i,j} \delta_{n,f,i,j}\, x_{n,c,\,s_h i + p,\,s_w j + q},
+        \qquad
+        \frac{\partial L}{\partial x_{n,c,\,s_h i + p,\,s_w j + q}} \mathrel{+}= w_{f,c,p,q}\, \delta_{n,f,i,j}
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    n_batch, n_ch = x.shape[:2]
+    n_filt, _, kh, kw = w.shape
+    dy = _check_dy(dy, (n_batch, n_filt, oh, ow), x.dtype)
+    dx = np.zeros_like(x)
+    dw = np.zeros_like(w)
+    for n in range(n_batch):
+        for f in range(n_filt):
+            for i in range(oh):
+                for j in range(ow):
+                    g = dy[n, f, i, j]
+                    for c in range(n_ch):
+                        for p in range(kh):
+                            for q in range(kw):
+                                dw[f, c, p, q] += g * x[n, c, sh * i + p, sw * j + q]
+                                dx[n, c, sh * i + p, sw * j + q] += g * w[f, c, p, q]
+    return dx, dw
+
+
+# --- convolution: im2col, shared by the Numba and NumPy paths -----------------------------------
+
+# The batch is processed in blocks of images whose im2col matrix takes about this many bytes: the
+# block stays in the CPU cache between the copy and the matrix product, and the scratch memory stays
+# small. (One im2col matrix for a whole batch is tens of MB; allocating it anew on every call costs
+# more in page faults than the arithmetic.)
+BLOCK_BYTES = 2 ** 21
+
+
+def _blocks(n_batch, bytes_per_image):
+    """Ranges ``(n0, n1)`` of images covering the batch, each block about ``BLOCK_BYTES`` of im2col."""
+    step = max(1, min(n_batch, BLOCK_BYTES // max(1, bytes_per_image)))
+    return [(n0, min(n_batch, n0 + step)) for n0 in range(0, n_batch, step)]
+
+
+def _conv_forward(x, w, sh, sw, oh, ow, im2col):
+    r"""y (N, F, OH, OW) block by block: :math:`Y = W \operatorname{im2col}(x)`, one BLAS product per block."""
+    n_batch = x.shape[0]
+    n_filt, n_ch, kh, kw = w.shape
+    w_rows = w.reshape(n_filt, -1)                                           # (F, C*KH*KW)
+    y = np.empty((n_batch, n_filt, oh, ow), dtype=x.dtype)
+    for n0, n1 in _blocks(n_batch, w_rows.shape[1] * oh * ow * x.itemsize):
+        cols = im2col(x[n0:n1], kh, kw, sh, sw)                              # (C*KH*KW, B*OH*OW)
+        y[n0:n1] = (w_rows @ cols).reshape(n_filt, n1 - n0, oh, ow).transpose(1, 0, 2, 3)
+    return y
+
+
+def _conv_backward(x, w, dy, sh, sw, im2col, col2im):
+    r"""``(dx, dw)`` block by block: :math:`dW \mathrel{+}= \delta \operatorname{im2col}(x)^T`,
+    :math:`dx = \operatorname{col2im}(W^T \delta)`."""
+    n_batch = x.shape[0]
+    n_filt, n_ch, kh, kw = w.shape
+    oh, ow = dy.shape[2:]
+    w_rows = w.reshape(n_filt, -1)
+    dx = np.zeros_like(x)
+    dw = np.zeros_like(w_rows)
+    for n0, n1 in _blocks(n_batch, w_rows.shape[1] * oh * ow * x.itemsize):
+        cols = im2col(x[n0:n1], kh, kw, sh, sw)
+        dy_rows = dy[n0:n1].transpose(1, 0, 2, 3).reshape(n_filt, -1)       # (F, B*OH*OW)
+        dw += dy_rows @ cols.T
+        col2im(w_rows.T @ dy_rows, kh, kw, sh, sw, dx[n0:n1])
+    return dx, dw.reshape(w.shape)
+
+
+# --- convolution: Numba ---------------------------------------------------------------------------
+
+@njit
+def _im2col_loops(x, kh, kw, sh, sw, cols):
+    """Fill cols[(c*KH + p)*KW + q, (n*OH + i)*OW + j] = x[n, c, sh*i + p, sw*j + q]."""
+    n_batch, n_ch = x.shape[0], x.shape[1]
+    oh = (x.shape[2] - kh) // sh + 1
+    ow = (x.shape[3] - kw) // sw + 1
+    for c in range(n_ch):
+        for p in range(kh):
+            for q in range(kw):
+                row = (c * kh + p) * kw + q
+                for n in range(n_batch):
+                    for i in range(oh):
+                        start = (n * oh + i) * ow
+                        r = sh * i + p
+                        if sw == 1:  # contiguous: the compiler vectorises this copy
+                            for j in range(ow):
+                                cols[row, start + j] = x[n, c, r, j + q]
+                        else:
+                            for j in range(ow):
+                                cols[row, start + j] = x[n, c, r, sw * j + q]
+
+
+@njit
+def _col2im_loops(dcols, kh, kw, sh, sw, dx):
+    """Add each column of dcols back to the pixels it was copied from (the adjoint of im2col)."""
+    n_batch, n_ch = dx.shape[0], dx.shape[1]
+    oh = (dx.shape[2] - kh) // sh + 1
+    ow = (dx.shape[3] - kw) // sw + 1
+    for n in range(n_batch):  # one image channel at a time: dx[n, c] stays in the L1 cache
+        for c in range(n_ch):
+            for p in range(kh):
+                for q in range(kw):
+                    row = (c * kh + p) * kw + q
+                    for i in range(oh):
+                        start = (n * oh + i) * ow
+                        r = sh * i + p
+                        if sw == 1:
+                            for j in range(ow):
+                                dx[n, c, r, j + q] += dcols[row, start + j]
+                        else:
+                            for j in range(ow):
+                                dx[n, c, r, sw * j + q] += dcols[row, start + j]
+
+
+def im2col_numba(x, kh, kw, sh, sw):
+    """cols (C*KH*KW, N*OH*OW) of a C-contiguous x (N, C, H, W), by a Numba loop."""
+    n_batch, n_ch = x.shape[:2]
+    oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
+    cols = np.empty((n_ch * kh * kw, n_batch * oh * ow), dtype=x.dtype)
+    _im2col_loops(x, kh, kw, sh, sw, cols)
+    return cols
+
+
+def col2im_numba(dcols, kh, kw, sh, sw, dx):
+    """Add dcols (C*KH*KW, N*OH*OW) into the C-contiguous dx (N, C, H, W) in place, by a Numba loop."""
+    n_batch, n_ch, height, width = dx.shape
+    expected = (n_ch * kh * kw, n_batch * output_size(height, kh, sh) * output_size(width, kw, sw))
+    if dcols.shape != expected or not dx.flags.c_contiguous:
+        raise ValueError(f"col2im: dcols has shape {dcols.shape}, expected {expected}; dx must be C-contiguous")
+    _col2im_loops(np.ascontiguousarray(dcols, dtype=dx.dtype), kh, kw, sh, sw, dx)
+
+
+def conv2d_forward_numba(x, w, stride=1):
+    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW): Numba im2col + BLAS.
+
+    .. math::
+        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)}
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    return _conv_forward(x, w, sh, sw, oh, ow, im2col_numba)
+
+
+def conv2d_backward_numba(x, w, dy, stride=1):
+    r"""Gradients ``(dx, dw)`` of the cross-correlation: BLAS products, Numba im2col and col2im.
+
+    .. math::
+        \frac{\partial L}{\partial W} = \delta\, \operatorname{im2col}(x)^T, \qquad
+        \frac{\partial L}{\partial x} = \operatorname{col2im}(W^T \delta)
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    dy = _check_dy(dy, (x.shape[0], w.shape[0], oh, ow), x.dtype)
+    return _conv_backward(x, w, dy, sh, sw, im2col_numba, col2im_numba)
+
+
+# --- convolution: NumPy ---------------------------------------------------------------------------
+
+def im2col_numpy(x, kh, kw, sh, sw):
+    """cols (C*KH*KW, N*OH*OW) of x (N, C, H, W), copied from a strided window view."""
+    windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]   # (N, C, OH, OW, KH, KW)
+    n_batch, n_ch, oh, ow = windows.shape[:4]
+    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(n_ch * kh * kw, n_batch * oh * ow)
+
+
+def col2im_numpy(dcols, kh, kw, sh, sw, dx):
+    """Add dcols (C*KH*KW, N*OH*OW) into dx (N, C, H, W) in place: one strided add per kernel position."""
+    n_batch, n_ch = dx.shape[:2]
+    oh, ow = output_size(dx.shape[2], kh, sh), output_size(dx.shape[3], kw, sw)
+    dcols = dcols.reshape(n_ch, kh, kw, n_batch, oh, ow)
+    for p in range(kh):
+        for q in range(kw):
+            dx[_window_slice(p, q, sh, sw, oh, ow)] += dcols[:, p, q].transpose(1, 0, 2, 3)
+
+
+def conv2d_forward_numpy(x, w, stride=1):
+    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW): NumPy im2col + BLAS.
+
+    .. math::
+        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)}
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    return _conv_forward(x, w, sh, sw, oh, ow, im2col_numpy)
+
+
+def conv2d_backward_numpy(x, w, dy, stride=1):
+    r"""Gradients ``(dx, dw)`` of the cross-correlation: BLAS products, NumPy im2col and col2im.
+
+    .. math::
+        \frac{\partial L}{\partial W} = \delta\, \operatorname{im2col}(x)^T, \qquad
+        \frac{\partial L}{\partial x} = \operatorname{col2im}(W^T \delta)
+    """
+    x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
+    dy = _check_dy(dy, (x.shape[0], w.shape[0], oh, ow), x.dtype)
+    return _conv_backward(x, w, dy, sh, sw, im2col_numpy, col2im_numpy)
+
+
+# --- max pooling ------------------------------------------------------------------------------------
+
+def _pool_windows(pool, stride):
+    """``(PH, PW, SH, SW)``: the pool size and the strides, which default to the pool size."""
+    ph, pw = as_pair(pool, "pool_size")
+    sh, sw = as_pair(stride if stride is not None else pool, "strides")
+    return ph, pw, sh, sw
+
+
+def _check_pool(x, pool, stride):
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"pooling expects x of shape (N, C, H, W), got shape {x.shape}")
+    ph, pw, sh, sw = _pool_windows(pool, stride)
+    x = np.ascontiguousarray(x, dtype=np.result_type(x.dtype, np.float32))
+    return x, ph, pw, sh, sw, output_size(x.shape[2], ph, sh), output_size(x.shape[3], pw, sw)
+
+
+def _check_pool_backward(dy, x_shape, pool, stride, argmax=None):
+    """Check that dy (and argmax) have the pooled shape of ``x_shape``: the compiled loops do not check bounds."""
+    ph, pw, sh, sw = _pool_windows(pool, stride)
+    x_shape = tuple(int(n) for n in x_shape)
+    if len(x_shape) != 4:
+        raise ValueError(f"x_shape must be (N, C, H, W), got {x_shape}")
+    expected = x_shape[:2] + (output_size(x_shape[2], ph, sh), output_size(x_shape[3], pw, sw))
+    dy = np.asarray(dy)
+    dy = np.ascontiguousarray(dy, dtype=np.result_type(dy.dtype, np.float32))
+    if dy.shape != expected:
+        raise ValueError(f"dy has shape {dy.shape}, expected {expected} (the pooled shape of x {x_shape})")
+    if argmax is not None:
+        argmax = np.ascontiguousarray(argmax, dtype=np.int64)
+        if argmax.shape != expected:
+            raise ValueError(f"argmax has shape {argmax.shape}, expected {expected}")
+        if argmax.size and (argmax.min() < 0 or argmax.max() >= ph * pw):
+            raise ValueError(f"argmax values must lie in [0, {ph * pw}) for a {ph}x{pw} pool")
+    return dy, x_shape, argmax, ph, pw, sh, sw
+
+
+def max_pool2d_forward_naive(x, pool=2, stride=None):
+    r"""Max pooling, one window at a time; ties go to the first maximum. Returns ``PoolOutput(y, argmax)``.
+
+    .. math::
+        y_{n,c,i,j} = \max_{p < P_H,\ q < P_W} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    n_batch, n_ch = x.shape[:2]
+    y = np.empty((n_batch, n_ch, oh, ow), dtype=x.dtype)
+    argmax = np.empty((n_batch, n_ch, oh, ow), dtype=np.int64)
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    best, where = x[n, c, sh * i, sw * j], 0
+                    for p in range(ph):
+                        for q in range(pw):
+                            if x[n, c, sh * i + p, sw * j + q] > best:
+                                best, where = x[n, c, sh * i + p, sw * j + q], p * pw + q
+                    y[n, c, i, j] = best
+                    argmax[n, c, i, j] = where
+    return PoolOutput(y, argmax)
+
+
+def max_pool2d_backward_naive(dy, argmax, x_shape, pool=2, stride=None):
+    r"""Gradient of max pooling: each window's gradient goes to its maximum.
+
+    .. math::
+        \frac{\partial L}{\partial x_{n,c,\,s_h i + p^*,\,s_w j + q^*}} \mathrel{+}= \delta_{n,c,i,j},
+        \quad (p^*, q^*) = \arg\max_{p,q} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    dy, x_shape, argmax, ph, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride, argmax)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    n_batch, n_ch, oh, ow = dy.shape
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    p, q = divmod(int(argmax[n, c, i, j]), pw)
+                    dx[n, c, sh * i + p, sw * j + q] += dy[n, c, i, j]
+    return dx
+
+
+@njit
+def _max_pool_loops(x, ph, pw, sh, sw, y, argmax):
+    n_batch, n_ch, oh, ow = y.shape
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    best = x[n, c, sh * i, sw * j]
+                    where = 0
+                    for p in range(ph):
+                        for q in range(pw):
+                            v = x[n, c, sh * i + p, sw * j + q]
+                            if v > best:
+                                best = v
+                                where = p * pw + q
+                    y[n, c, i, j] = best
+                    argmax[n, c, i, j] = where
+
+
+@njit
+def _max_pool_backward_loops(dy, argmax, pw, sh, sw, dx):
+    n_batch, n_ch, oh, ow = dy.shape
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    a = argmax[n, c, i, j]
+                    dx[n, c, sh * i + a // pw, sw * j + a % pw] += dy[n, c, i, j]
+
+
+def max_pool2d_forward_numba(x, pool=2, stride=None):
+    r"""Max pooling by a Numba loop. Returns ``PoolOutput(y, argmax)``.
+
+    .. math::
+        y_{n,c,i,j} = \max_{p < P_H,\ q < P_W} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    y = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    argmax = np.empty(y.shape, dtype=np.int64)
+    _max_pool_loops(x, ph, pw, sh, sw, y, argmax)
+    return PoolOutput(y, argmax)
+
+
+def max_pool2d_backward_numba(dy, argmax, x_shape, pool=2, stride=None):
+    r"""Gradient of max pooling by a Numba loop: each window's gradient goes to its maximum."""
+    dy, x_shape, argmax, _, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride, argmax)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    _max_pool_backward_loops(dy, argmax, pw, sh, sw, dx)
+    return dx
+
+
+def max_pool2d_forward_numpy(x, pool=2, stride=None):
+    r"""Max pooling by whole-array operations, one per position in the window. Returns ``PoolOutput(y, argmax)``.
+
+    .. math::
+        y_{n,c,i,j} = \max_{p < P_H,\ q < P_W} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    y = x[_window_slice(0, 0, sh, sw, oh, ow)].copy()
+    for p in range(ph):
+        for q in range(pw):
+            np.maximum(y, x[_window_slice(p, q, sh, sw, oh, ow)], out=y)
+    argmax = np.zeros(y.shape, dtype=np.int64)
+    for k in reversed(range(ph * pw)):  # last to first: ties end on the first maximum
+        p, q = divmod(k, pw)
+        argmax = np.where(x[_window_slice(p, q, sh, sw, oh, ow)] == y, k, argmax)
+    return PoolOutput(y, argmax)
+
+
+def max_pool2d_backward_numpy(dy, argmax, x_shape, pool=2, stride=None):
+    r"""Gradient of max pooling: for each position in the window, one strided add of the gradients
+    whose maximum is there."""
+    dy, x_shape, argmax, ph, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride, argmax)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    oh, ow = dy.shape[2:]
+    for p in range(ph):
+        for q in range(pw):
+            dx[_window_slice(p, q, sh, sw, oh, ow)] += np.where(argmax == p * pw + q, dy, 0)
+    return dx
+
+
+# --- average pooling --------------------------------------------------------------------------------
+
+def avg_pool2d_forward_naive(x, pool=2, stride=None):
+    r"""Average pooling, one window at a time.
+
+    .. math::
+        y_{n,c,i,j} = \frac{1}{P_H P_W} \sum_{p,q} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    n_batch, n_ch = x.shape[:2]
+    y = np.zeros((n_batch, n_ch, oh, ow), dtype=x.dtype)
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    total = 0.0
+                    for p in range(ph):
+                        for q in range(pw):
+                            total += x[n, c, sh * i + p, sw * j + q]
+                    y[n, c, i, j] = total / (ph * pw)
+    return y
+
+
+def avg_pool2d_backward_naive(dy, x_shape, pool=2, stride=None):
+    r"""Gradient of average pooling: each window's gradient is shared equally by its pixels.
+
+    .. math::
+        \frac{\partial L}{\partial x_{n,c,\,s_h i + p,\,s_w j + q}} \mathrel{+}= \frac{\delta_{n,c,i,j}}{P_H P_W}
+    """
+    dy, x_shape, _, ph, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    n_batch, n_ch, oh, ow = dy.shape
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    for p in range(ph):
+                        for q in range(pw):
+                            dx[n, c, sh * i + p, sw * j + q] += dy[n, c, i, j] / (ph * pw)
+    return dx
+
+
+@njit
+def _avg_pool_loops(x, ph, pw, sh, sw, y):
+    n_batch, n_ch, oh, ow = y.shape
+    scale = 1.0 / (ph * pw)
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):  # a whole output row at a time: the inner loops run along j
+                for j in range(ow):
+                    y[n, c, i, j] = 0.0
+                for p in range(ph):
+                    for q in range(pw):
+                        for j in range(ow):
+                            y[n, c, i, j] += x[n, c, sh * i + p, sw * j + q]
+                for j in range(ow):
+                    y[n, c, i, j] *= scale
+
+
+@njit
+def _avg_pool_backward_loops(dy, ph, pw, sh, sw, dx):
+    n_batch, n_ch, oh, ow = dy.shape
+    scale = 1.0 / (ph * pw)
+    for n in range(n_batch):
+        for c in range(n_ch):
+            for i in range(oh):
+                for j in range(ow):
+                    g = dy[n, c, i, j] * scale
+                    for p in range(ph):
+                        for q in range(pw):
+                            dx[n, c, sh * i + p, sw * j + q] += g
+
+
+def avg_pool2d_forward_numba(x, pool=2, stride=None):
+    r"""Average pooling by a Numba loop.
+
+    .. math::
+        y_{n,c,i,j} = \frac{1}{P_H P_W} \sum_{p,q} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    y = np.empty(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    _avg_pool_loops(x, ph, pw, sh, sw, y)
+    return y
+
+
+def avg_pool2d_backward_numba(dy, x_shape, pool=2, stride=None):
+    r"""Gradient of average pooling by a Numba loop."""
+    dy, x_shape, _, ph, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    _avg_pool_backward_loops(dy, ph, pw, sh, sw, dx)
+    return dx
+
+
+def avg_pool2d_forward_numpy(x, pool=2, stride=None):
+    r"""Average pooling: the sum of one strided slice per position in the window.
+
+    .. math::
+        y_{n,c,i,j} = \frac{1}{P_H P_W} \sum_{p,q} x_{n,c,\,s_h i + p,\,s_w j + q}
+    """
+    x, ph, pw, sh, sw, oh, ow = _check_pool(x, pool, stride)
+    y = np.zeros(x.shape[:2] + (oh, ow), dtype=x.dtype)
+    for p in range(ph):
+        for q in range(pw):
+            y += x[_window_slice(p, q, sh, sw, oh, ow)]
+    return y / x.dtype.type(ph * pw)
+
+
+def avg_pool2d_backward_numpy(dy, x_shape, pool=2, stride=None):
+    r"""Gradient of average pooling: one strided add of :math:`\delta / (P_H P_W)` per window position."""
+    dy, x_shape, _, ph, pw, sh, sw = _check_pool_backward(dy, x_shape, pool, stride)
+    dx = np.zeros(x_shape, dtype=dy.dtype)
+    oh, ow = dy.shape[2:]
+    share = dy / (ph * pw)
+    for p in range(ph):
+        for q in range(pw):
+            dx[_window_slice(p, q, sh, sw, oh, ow)] += share
+    return dx
+
+
+# --- dispatchers ------------------------------------------------------------------------------------
+
+def conv2d_forward(x, w, stride=1):
+    """Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW), Numba or NumPy path."""
+    return (conv2d_forward_numba if use_numba() else conv2d_forward_numpy)(x, w, stride)
+
+
+def conv2d_backward(x, w, dy, stride=1):
+    """Gradients ``(dx, dw)`` of ``conv2d_forward``, Numba or NumPy path."""
+    return (conv2d_backward_numba if use_numba() else conv2d_backward_numpy)(x, w, dy, stride)
+
+
+def max_pool2d_forward(x, pool=2, stride=None):
+    """Max pooling x (N, C, H, W) -> ``PoolOutput(y, argmax)``, Numba or NumPy path."""
+    return (max_pool2d_forward_numba if use_numba() else max_pool2d_forward_numpy)(x, pool, stride)
+
+
+def max_pool2d_backward(dy, argmax, x_shape, pool=2, stride=None):
+    """Gradient of ``max_pool2d_forward`` (dx of shape ``x_shape``), Numba or NumPy path."""
+    return (max_pool2d_backward_numba if use_numba() else max_pool2d_backward_numpy)(dy, argmax, x_shape, pool, stride)
+
+
+def avg_pool2d_forward(x, pool=2, stride=None):
+    """Average pooling x (N, C, H, W) -> y (N, C, OH, OW), Numba or NumPy path."""
+    return (avg_pool2d_forward_numba if use_numba() else avg_pool2d_forward_numpy)(x, pool, stride)
+
+
+def avg_pool2d_backward(dy, x_shape, pool=2, stride=None):
+    """Gradient of ``avg_pool2d_forward`` (dx of shape ``x_shape``), Numba or NumPy path."""
+    return (avg_pool2d_backward_numba if use_numba() else avg_pool2d_backward_numpy)(dy, x_shape, pool, stride)

@@ -1,0 +1,819 @@
+r"""Layers with Keras's names and arguments, each with a forward and a backward pass.
+
+Every layer follows one contract (the one of the CS231n assignments), which ``models.Sequential``
+relies on::
+
+    layer.build(input_shape)          # input_shape without the batch axis, e.g. (4,) or (28, 28, 1)
+    y = layer.forward(x, training)    # x: (batch, *input_shape); builds on first call; keeps a cache
+    dx = layer.backward(dy)           # dy = dL/dy -> dL/dx; fills layer.grads (same keys as layer.params)
+
+For a layer :math:`y = f(x; \theta)` backward applies the chain rule with the upstream gradient
+:math:`\delta = \partial L / \partial y`:
+
+.. math::
+    \frac{\partial L}{\partial x} = \left(\frac{\partial y}{\partial x}\right)^T \delta, \qquad
+    \frac{\partial L}{\partial \theta} = \left(\frac{\partial y}{\partial \theta}\right)^T \delta
+
+Conventions:
+
+* Weights are float64 by default (NumPy's default, and what ``nnlib.gradcheck`` needs); pass
+  ``dtype="float32"`` for speed. Layers with weights cast their input to that dtype.
+* ``params`` and ``grads`` use Keras's names and order: ``kernel`` then ``bias``; ``gamma``, ``beta``.
+  BatchNormalization's moving statistics live in ``state`` (not trained, but saved by ``get_weights``).
+* Images are channels-last (N, H, W, C) as in Keras; ``data_format="channels_first"`` takes (N, C, H, W).
+  Conv2D kernels are (kh, kw, in_channels, filters) in both cases, as in Keras.
+* Names are automatic as in Keras: "dense", "dense_1", ...; ``reset_name_counters()`` restarts them.
+"""
+from typing import NamedTuple
+
+import numpy as np
+
+from nnlib import _kernels, activations, initializers
+from nnlib._checks import as_float_array
+from nnlib._registry import lookup
+from nnlib.conv import padding_amounts
+
+_name_counts = {}
+
+
+def reset_name_counters():
+    """Restart automatic names ("dense", "dense_1", ...), e.g. to make summaries reproducible in tests."""
+    _name_counts.clear()
+
+
+def _auto_name(base):
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def _shape_str(shape):
+    """Format a shape with the batch axis as None, as Keras prints it: (None, 28, 28, 1)."""
+    return "(" + ", ".join("None" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _as_shape(shape, name="input_shape"):
+    """Turn ``4``, ``[4]`` or ``(28, 28, 1)`` into a tuple of positive ints."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
+        raise ValueError(f"{name} must be a tuple of positive integers without the batch axis, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+class _Activation(NamedTuple):
+    """An activation resolved by name: its forward function and ``backward(z, dy)``."""
+    name: str
+    forward: object
+    backward: object
+
+
+def _resolve_activation(identifier):
+    """Look up an activation; ``None`` and "linear" give ``None`` (nothing to apply)."""
+    if identifier is None or (isinstance(identifier, str) and identifier.lower() == "linear"):
+        return None
+    forward = activations.get(identifier)
+    name = identifier.lower() if isinstance(identifier, str) else getattr(forward, "__name__", "custom")
+    try:
+        backward = activations.get_backward(identifier)
+    except ValueError as exc:  # a custom function: forward works, backward explains why it cannot
+        message = str(exc)
+
+        def backward(z, dy):
+            raise ValueError(f"cannot backpropagate through activation {name!r}: {message}")
+    return _Activation(name, forward, backward)
+
+
+class Layer:
+    """What every layer shares: its name, the build/forward/backward bookkeeping, weights access.
+
+    Subclasses set ``base_name`` (the automatic name) and ``input_ndim`` (axes of one sample, or
+    ``None`` for any), override ``build`` (calling this one first), ``forward`` and ``backward``.
+    """
+    base_name = "layer"
+    input_ndim = None
+
+    def __init__(self, name=None, input_shape=None, trainable=True, dtype="float64"):
+        self.name = name if name is not None else _auto_name(self.base_name)
+        self.trainable = trainable
+        self.built = False
+        self.dtype = np.dtype(dtype)
+        if self.dtype.kind != "f":
+            raise ValueError(f"dtype must be a float type such as 'float32' or 'float64', got {dtype!r}")
+        self.input_shape = _as_shape(input_shape) if input_shape is not None else None
+        self.input_spec = None     # the shape forward accepts (None = any size), set by build
+        self.params = {}
+        self.grads = {}
+        self.state = {}
+        self.cache = None
+
+    def __call__(self, x, training=False):
+        """``layer(x)`` is ``layer.forward(x)``, as calling a Keras layer."""
+        return self.forward(x, training=training)
+
+    # --- building and shapes ---
+
+    def build(self, input_shape):
+        """Record ``input_shape`` (without the batch axis); subclasses then create their weights."""
+        input_shape = _as_shape(input_shape)
+        if self.input_ndim is not None and len(input_shape) != self.input_ndim:
+            raise ValueError(f"Layer {self.name!r} ({type(self).__name__}) expects inputs with {self.input_ndim} "
+                             f"axes besides the batch, e.g. {self._example_shape()}; got input_shape {input_shape}")
+        self.input_shape = input_shape
+        self.built = True
+        return input_shape
+
+    def _example_shape(self):
+        return {1: "(features,)", 3: "(height, width, channels)"}.get(self.input_ndim, "")
+
+    def compute_output_shape(self, input_shape):
+        """Output shape (without the batch axis) for ``input_shape``; the identity unless overridden."""
+        return _as_shape(input_shape)
+
+    def _prepare_input(self, x):
+        """Check ``x`` (batch, *input_shape), build on first use, cast to the layer's dtype if it has weights."""
+        x = as_float_array(x, f"input of layer {self.name!r}")
+        if x.ndim < 2:
+            raise ValueError(f"Layer {self.name!r} expects a batch of samples, shape (batch, ...); "
+                             f"got shape {x.shape}. For a single sample use x[None].")
+        if not self.built:
+            self.build(x.shape[1:])
+        spec = self.input_spec
+        mismatch = spec is not None and (x.ndim != len(spec) + 1
+                                         or any(e is not None and e != a for e, a in zip(spec, x.shape[1:])))
+        if mismatch:
+            raise ValueError(f"Layer {self.name!r} expects input of shape {_shape_str((None,) + spec)}, "
+                             f"got shape {x.shape}")
+        if self.params:
+            x = x.astype(self.dtype, copy=False)
+        return x
+
+    def _check_backward(self, dy):
+        if self.cache is None:
+            raise RuntimeError(f"backward() of layer {self.name!r} was called before forward(): "
+                               "run forward(x, training=True) first")
+        return as_float_array(dy, f"dy of layer {self.name!r}")
+
+    def _check_dy_shape(self, dy, expected):
+        if dy.shape != tuple(expected):
+            raise ValueError(f"Layer {self.name!r}: dy has shape {dy.shape}, expected {tuple(expected)} "
+                             "(the shape of the last forward output)")
+
+    # --- weights ---
+
+    def _require_built(self, what):
+        if not self.built:
+            raise RuntimeError(f"Layer {self.name!r} is not built yet, so it has no {what}: call build(input_shape) "
+                               "or forward(x) first, or give it input_shape=")
+
+    def _new_weight(self, key, initializer, shape, rng):
+        """``initializer(shape, rng)`` as an array of the layer's dtype, checking what a custom one returns."""
+        weight = np.array(initializer(shape, rng), dtype=self.dtype)
+        if weight.shape != tuple(shape):
+            raise ValueError(f"Layer {self.name!r}: the initializer of {key!r} returned shape {weight.shape}, "
+                             f"expected {tuple(shape)}")
+        return weight
+
+    def count_params(self):
+        """Number of weights, trainable or not (as Keras's ``count_params``)."""
+        self._require_built("weights")
+        return int(sum(w.size for w in self.params.values()) + sum(w.size for w in self.state.values()))
+
+    def _weight_items(self):
+        return list(self.params.items()) + list(self.state.items())
+
+    def get_weights(self):
+        """Copies of the weights in Keras's order (kernel, bias; gamma, beta, moving_mean, moving_variance)."""
+        self._require_built("weights")
+        return [w.copy() for _, w in self._weight_items()]
+
+    def set_weights(self, weights):
+        """Copy ``weights`` (a list in ``get_weights`` order) into the layer's arrays, in place."""
+        self._require_built("weights")
+        items = self._weight_items()
+        weights = list(weights)
+        if len(weights) != len(items):
+            raise ValueError(f"Layer {self.name!r} has {len(items)} weights ({', '.join(k for k, _ in items)}), "
+                             f"got a list of {len(weights)}")
+        for i, ((key, current), new) in enumerate(zip(items, weights)):
+            new = as_float_array(new, f"weight {i} ({key!r}) of layer {self.name!r}", allow_empty=True)
+            if new.shape != current.shape:
+                raise ValueError(f"Layer {self.name!r}: weight {i} ({key!r}) has shape {current.shape}, "
+                                 f"got an array of shape {new.shape}")
+        for (_, current), new in zip(items, weights):
+            current[...] = new
+
+    def get_config(self):
+        """The layer's arguments, as a dict (used by ``summary`` and ``repr``)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype.name}
+        if self.input_shape is not None:
+            config["input_shape"] = self.input_shape
+        return config
+
+    def __repr__(self):
+        skip = ("trainable", "dtype", "input_shape")
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items() if k not in skip)
+        return f"{type(self).__name__}({args})"
+
+
+# --- Dense and Activation ---------------------------------------------------------------------------
+
+class DenseCache(NamedTuple):
+    """Dense forward values kept for backward: input ``x`` (batch, in) and pre-activation ``z`` (batch, units)."""
+    x: np.ndarray
+    z: np.ndarray
+
+
+class Dense(Layer):
+    r"""Fully connected layer: every output is a weighted sum of every input, plus a bias.
+
+    ``x`` (batch, in) -> ``y`` (batch, units); ``kernel`` :math:`W` (in, units), ``bias`` :math:`b` (units,).
+
+    .. math::
+        z = x W + b, \qquad y = f(z)
+
+    .. math::
+        \frac{\partial L}{\partial z} = \delta \odot f'(z), \quad
+        \frac{\partial L}{\partial W} = x^T \frac{\partial L}{\partial z}, \quad
+        \frac{\partial L}{\partial b} = \sum_{\text{batch}} \frac{\partial L}{\partial z}, \quad
+        \frac{\partial L}{\partial x} = \frac{\partial L}{\partial z} W^T
+    """
+    base_name = "dense"
+    input_ndim = 1
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = activation
+        self._act = _resolve_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.seed = seed
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        rng = initializers.rng_for(self.seed)
+        self.params = {"kernel": self._new_weight("kernel", self.kernel_initializer, (input_shape[0], self.units), rng)}
+        if self.use_bias:
+            self.params["bias"] = self._new_weight("bias", self.bias_initializer, (self.units,), rng)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.input_spec = input_shape
+        return input_shape
+
+    def compute_output_shape(self, input_shape):
+        return _as_shape(input_shape)[:-1] + (self.units,)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        z = x @ self.params["kernel"]
+        if self.use_bias:
+            z += self.params["bias"]
+        self.cache = DenseCache(x, z)
+        return z if self._act is None else self._act.forward(z)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        x, z = self.cache
+        self._check_dy_shape(dy, z.shape)
+        dz = dy if self._act is None else self._act.backward(z, dy)
+        self.grads["kernel"] = x.T @ dz
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=0)
+        return dz @ self.params["kernel"].T
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": _act_name(self._act),
+                "use_bias": self.use_bias}
+
+
+def _act_name(act):
+    return "linear" if act is None else act.name
+
+
+class ActivationCache(NamedTuple):
+    """Activation forward value kept for backward: the input ``x``."""
+    x: np.ndarray
+
+
+class Activation(Layer):
+    r"""Applies an activation function (a name from ``nnlib.activations``) element by element.
+
+    .. math::
+        y = f(x), \qquad \frac{\partial L}{\partial x} = \delta \odot f'(x)
+        \quad (\text{softmax: the Jacobian-vector product})
+    """
+    base_name = "activation"
+
+    def __init__(self, activation, name=None, input_shape=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        self.activation = activation
+        self._act = _resolve_activation(activation)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        self.cache = ActivationCache(x)
+        return x.copy() if self._act is None else self._act.forward(x)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        self._check_dy_shape(dy, self.cache.x.shape)
+        return dy if self._act is None else self._act.backward(self.cache.x, dy)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": _act_name(self._act)}
+
+
+# --- images: shared helpers -------------------------------------------------------------------------
+
+_DATA_FORMATS = ("channels_last", "channels_first")
+
+
+def _check_data_format(data_format):
+    if data_format not in _DATA_FORMATS:
+        raise ValueError(f"data_format must be 'channels_last' (N, H, W, C) or 'channels_first' (N, C, H, W), "
+                         f"got {data_format!r}")
+    return data_format
+
+
+def _check_padding(padding):
+    if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
+        raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+    return padding.lower()
+
+
+def _spatial_output(size, window, stride, padding):
+    """Output length along one axis for 'valid' or 'same' padding."""
+    before, after = padding_amounts(size, window, stride, padding)
+    return _kernels.output_size(size + before + after, window, stride)
+
+
+class _ImageLayer(Layer):
+    """Shared by Conv2D and the pooling layers: data format, window, strides, padding."""
+    input_ndim = 3
+
+    def _setup_window(self, window, strides, padding, data_format, window_name):
+        self.window = _kernels.as_pair(window, window_name)
+        self.strides = _kernels.as_pair(window if strides is None else strides, "strides")
+        self.padding = _check_padding(padding)
+        self.data_format = _check_data_format(data_format)
+
+    def _split(self, shape):
+        """(height, width, channels) of one sample's shape, whatever the data format."""
+        return (shape[0], shape[1], shape[2]) if self.data_format == "channels_last" else (shape[1], shape[2], shape[0])
+
+    def _join(self, height, width, channels):
+        return (height, width, channels) if self.data_format == "channels_last" else (channels, height, width)
+
+    def _output_hw(self, height, width):
+        return (_spatial_output(height, self.window[0], self.strides[0], self.padding),
+                _spatial_output(width, self.window[1], self.strides[1], self.padding))
+
+    def _pads(self, height, width):
+        """(top, bottom, left, right) zeros around each image."""
+        return (padding_amounts(height, self.window[0], self.strides[0], self.padding)
+                + padding_amounts(width, self.window[1], self.strides[1], self.padding))
+
+    def _to_nchw(self, x):
+        return x.transpose(0, 3, 1, 2) if self.data_format == "channels_last" else x
+
+    def _from_nchw(self, x):
+        return x.transpose(0, 2, 3, 1) if self.data_format == "channels_last" else x
+
+    def _nchw_to_format(self, shape):
+        """An NCHW shape written in the layer's data format."""
+        return (shape[0], shape[2], shape[3], shape[1]) if self.data_format == "channels_last" else tuple(shape)
+
+    def _pad(self, x_nchw, pads, value=0.0):
+        top, bottom, left, right = pads
+        if not any(pads):
+            return x_nchw
+        return np.pad(x_nchw, ((0, 0), (0, 0), (top, bottom), (left, right)), constant_values=value)
+
+    @staticmethod
+    def _unpad(dx_nchw, pads):
+        top, bottom, left, right = pads
+        return dx_nchw[:, :, top:dx_nchw.shape[2] - bottom, left:dx_nchw.shape[3] - right]
+
+    def compute_output_shape(self, input_shape):
+        height, width, channels = self._split(_as_shape(input_shape))
+        return self._join(*self._output_hw(height, width), self._output_channels(channels))
+
+    def _output_channels(self, channels):
+        return channels
+
+    def get_config(self):
+        return {**super().get_config(), "strides": self.strides, "padding": self.padding,
+                "data_format": self.data_format}
+
+
+# --- Conv2D -----------------------------------------------------------------------------------------
+
+class Conv2DCache(NamedTuple):
+    """Conv2D forward values kept for backward: the padded input ``x_padded`` (N, C, H', W'), the
+    ``pads`` (top, bottom, left, right) added to it and the pre-activation ``z`` (in the layer's data format)."""
+    x_padded: np.ndarray
+    pads: tuple
+    z: np.ndarray
+
+
+class Conv2D(_ImageLayer):
+    r"""2-D convolution (cross-correlation, as Keras): ``filters`` kernels slide over the image.
+
+    ``x`` (N, H, W, C) -> ``y`` (N, OH, OW, filters) (channels_first: (N, C, H, W) -> (N, filters, OH, OW));
+    ``kernel`` :math:`K` (kh, kw, C, filters), ``bias`` :math:`b` (filters,); ``padding`` "valid" or "same".
+
+    .. math::
+        z_{n,i,j,f} = b_f + \sum_{p,q,c} K_{p,q,c,f}\, x_{n,\,s_h i + p,\,s_w j + q,\,c}, \qquad y = f(z)
+
+    .. math::
+        \frac{\partial L}{\partial K_{p,q,c,f}} = \sum_{n,i,j} \frac{\partial L}{\partial z_{n,i,j,f}}\, x_{n,\,s_h i + p,\,s_w j + q,\,c},
+        \qquad
+        \frac{\partial L}{\partial b_f} = \sum_{n,i,j} \frac{\partial L}{\partial z_{n,i,j,f}}
+    """
+    base_name = "conv2d"
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",
+                 activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
+            raise ValueError(f"Conv2D filters must be a positive integer, got {filters!r}")
+        self.filters = int(filters)
+        self._setup_window(kernel_size, strides, padding, data_format, "kernel_size")
+        self.kernel_size = self.window
+        self.activation = activation
+        self._act = _resolve_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.seed = seed
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        height, width, channels = self._split(input_shape)
+        rng = initializers.rng_for(self.seed)
+        shape = self.kernel_size + (channels, self.filters)
+        self.params = {"kernel": self._new_weight("kernel", self.kernel_initializer, shape, rng)}
+        if self.use_bias:
+            self.params["bias"] = self._new_weight("bias", self.bias_initializer, (self.filters,), rng)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.input_spec = self._join(None, None, channels)
+        return input_shape
+
+    def _output_channels(self, channels):
+        return self.filters
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        x_nchw = self._to_nchw(x)
+        pads = self._pads(*x_nchw.shape[2:])
+        x_padded = self._pad(x_nchw, pads)
+        if x_padded.shape[2] < self.kernel_size[0] or x_padded.shape[3] < self.kernel_size[1]:
+            raise ValueError(f"Layer {self.name!r}: kernel {self.kernel_size} is larger than the (padded) image "
+                             f"{x_padded.shape[2:]}; use padding='same' or a larger input")
+        kernel = self.params["kernel"].transpose(3, 2, 0, 1)                  # (F, C, kh, kw)
+        z = _kernels.conv2d_forward(x_padded, kernel, self.strides)            # (N, F, OH, OW)
+        if self.use_bias:
+            z += self.params["bias"][:, None, None]
+        z = self._from_nchw(z)
+        self.cache = Conv2DCache(x_padded, pads, z)
+        return z if self._act is None else self._act.forward(z)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        x_padded, pads, z = self.cache
+        self._check_dy_shape(dy, z.shape)
+        dz = self._to_nchw(dy if self._act is None else self._act.backward(z, dy))
+        kernel = self.params["kernel"].transpose(3, 2, 0, 1)
+        dx_padded, dkernel = _kernels.conv2d_backward(x_padded, kernel, dz, self.strides)
+        self.grads["kernel"] = dkernel.transpose(2, 3, 1, 0)
+        if self.use_bias:
+            self.grads["bias"] = dz.sum(axis=(0, 2, 3))
+        return self._from_nchw(self._unpad(dx_padded, pads))
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
+                "activation": _act_name(self._act), "use_bias": self.use_bias}
+
+
+# --- pooling ----------------------------------------------------------------------------------------
+
+class MaxPoolCache(NamedTuple):
+    """MaxPooling2D forward values kept for backward: the NCHW shape of the padded input, the
+    ``pads`` (top, bottom, left, right) and where each maximum was, ``argmax`` (N, C, OH, OW)."""
+    padded_shape: tuple
+    pads: tuple
+    argmax: np.ndarray
+
+
+class MaxPooling2D(_ImageLayer):
+    r"""Keeps the largest value of each ``pool_size`` window (strides default to the pool size).
+
+    .. math::
+        y_{n,i,j,c} = \max_{p,q}\, x_{n,\,s_h i + p,\,s_w j + q,\,c}, \qquad
+        \frac{\partial L}{\partial x} = \delta \text{ at the position of each maximum, 0 elsewhere}
+
+    With ``padding="same"`` the border is padded with :math:`-\infty`, which never wins.
+    """
+    base_name = "max_pooling2d"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
+                 name=None, input_shape=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        self._setup_window(pool_size, strides, padding, data_format, "pool_size")
+        self.pool_size = self.window
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        self.input_spec = self._join(None, None, self._split(input_shape)[2])
+        return input_shape
+
+    def forward(self, x, training=False):
+        x_nchw = self._to_nchw(self._prepare_input(x))
+        pads = self._pads(*x_nchw.shape[2:])
+        x_padded = self._pad(x_nchw, pads, value=-np.inf)
+        y, argmax = _kernels.max_pool2d_forward(x_padded, self.pool_size, self.strides)
+        self.cache = MaxPoolCache(x_padded.shape, pads, argmax)
+        return self._from_nchw(y)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        padded_shape, pads, argmax = self.cache
+        self._check_dy_shape(dy, self._nchw_to_format(argmax.shape))
+        dx = _kernels.max_pool2d_backward(self._to_nchw(dy), argmax, padded_shape, self.pool_size, self.strides)
+        return self._from_nchw(self._unpad(dx, pads))
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+class AvgPoolCache(NamedTuple):
+    """AveragePooling2D forward values kept for backward: the NCHW shapes of the padded input and of
+    the output, the ``pads`` and, with "same" padding, ``scale`` (OH, OW): window area / real pixels in it."""
+    padded_shape: tuple
+    output_shape: tuple
+    pads: tuple
+    scale: object
+
+
+class AveragePooling2D(_ImageLayer):
+    r"""Replaces each ``pool_size`` window by its mean (strides default to the pool size).
+
+    .. math::
+        y_{n,i,j,c} = \frac{1}{P_H P_W} \sum_{p,q} x_{n,\,s_h i + p,\,s_w j + q,\,c}, \qquad
+        \frac{\partial L}{\partial x_{n,\,s_h i + p,\,s_w j + q,\,c}} \mathrel{+}= \frac{\delta_{n,i,j,c}}{P_H P_W}
+
+    With ``padding="same"``, as in Keras, a border window averages only its real pixels.
+    """
+    base_name = "average_pooling2d"
+
+    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
+                 name=None, input_shape=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        self._setup_window(pool_size, strides, padding, data_format, "pool_size")
+        self.pool_size = self.window
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        self.input_spec = self._join(None, None, self._split(input_shape)[2])
+        return input_shape
+
+    def forward(self, x, training=False):
+        x_nchw = self._to_nchw(self._prepare_input(x))
+        pads = self._pads(*x_nchw.shape[2:])
+        x_padded = self._pad(x_nchw, pads)
+        y = _kernels.avg_pool2d_forward(x_padded, self.pool_size, self.strides)
+        scale = None
+        if any(pads):  # count the real pixels of each window: average-pool a map of ones
+            ones = self._pad(np.ones((1, 1) + x_nchw.shape[2:], dtype=y.dtype), pads)
+            scale = 1.0 / _kernels.avg_pool2d_forward(ones, self.pool_size, self.strides)[0, 0]
+            y = y * scale
+        self.cache = AvgPoolCache(x_padded.shape, y.shape, pads, scale)
+        return self._from_nchw(y)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        padded_shape, output_shape, pads, scale = self.cache
+        self._check_dy_shape(dy, self._nchw_to_format(output_shape))
+        dy = self._to_nchw(dy)
+        if scale is not None:
+            dy = dy * scale
+        dx = _kernels.avg_pool2d_backward(dy, padded_shape, self.pool_size, self.strides)
+        return self._from_nchw(self._unpad(dx, pads))
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+# --- Flatten, Dropout, BatchNormalization ----------------------------------------------------------
+
+class FlattenCache(NamedTuple):
+    """Flatten forward value kept for backward: the input ``shape``."""
+    shape: tuple
+
+
+class Flatten(Layer):
+    r"""Reshapes each sample into a vector: (N, d1, d2, ...) -> (N, d1 d2 ...), in C order (as Keras)."""
+    base_name = "flatten"
+
+    def compute_output_shape(self, input_shape):
+        return (int(np.prod(_as_shape(input_shape))),)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        self.cache = FlattenCache(x.shape)
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        shape = self.cache.shape
+        self._check_dy_shape(dy, (shape[0], int(np.prod(shape[1:]))))
+        return dy.reshape(shape)
+
+
+class DropoutCache(NamedTuple):
+    """Dropout forward values kept for backward: the scaled ``mask`` (0 or 1/(1-rate); ``None`` when
+    not training) and the ``shape`` of the input."""
+    mask: object
+    shape: tuple
+
+
+class Dropout(Layer):
+    r"""Inverted dropout: in training, zero each input with probability ``rate`` and scale the rest
+    by :math:`1/(1-\text{rate})`, so that nothing changes at inference, where the layer is the identity.
+
+    .. math::
+        y = x \odot m, \quad m_i = \begin{cases} 0 & \text{with probability } r \\ \frac{1}{1-r} & \text{otherwise} \end{cases},
+        \qquad \frac{\partial L}{\partial x} = \delta \odot m
+
+    ``seed`` fixes the masks; the generator is ``layer.rng`` (a new mask on every training forward).
+    ``noise_shape`` (batch axis included, ``None`` = as the input) shares a mask along the axes of
+    size 1, e.g. ``(None, 1, 1, C)`` drops whole channels of an image.
+    """
+    base_name = "dropout"
+
+    def __init__(self, rate, noise_shape=None, seed=None, name=None, input_shape=None, trainable=True,
+                 dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.floating)) or not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be a number in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.rng = initializers.rng_for(seed)
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        if not training or self.rate == 0:
+            self.cache = DropoutCache(None, x.shape)
+            return x
+        shape = x.shape
+        if self.noise_shape is not None:
+            if len(self.noise_shape) != x.ndim:
+                raise ValueError(f"Layer {self.name!r}: noise_shape {self.noise_shape} has {len(self.noise_shape)} "
+                                 f"axes but the input has shape {x.shape}")
+            shape = tuple(n if s is None else s for s, n in zip(self.noise_shape, x.shape))
+        keep = self.rng.random(shape) >= self.rate
+        mask = keep.astype(x.dtype) / x.dtype.type(1 - self.rate)
+        self.cache = DropoutCache(mask, x.shape)
+        return x * mask
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        mask, shape = self.cache
+        self._check_dy_shape(dy, shape)
+        return dy if mask is None else dy * mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class BatchNormCache(NamedTuple):
+    r"""BatchNormalization forward values kept for backward: the normalised input ``x_hat``, the
+    ``inv_std`` :math:`1/\sqrt{\sigma^2 + \epsilon}` used (broadcastable) and whether it was ``training``."""
+    x_hat: np.ndarray
+    inv_std: np.ndarray
+    training: bool
+
+
+class BatchNormalization(Layer):
+    r"""Normalises each feature (the ``axis``, channels for images) to mean 0 and variance 1, then
+    scales by :math:`\gamma` and shifts by :math:`\beta`.
+
+    In training the mean and variance are those of the batch, and the moving averages in ``state``
+    are updated; at inference the moving averages are used.
+
+    .. math::
+        \hat{x} = \frac{x - \mu_B}{\sqrt{\sigma_B^2 + \epsilon}}, \qquad y = \gamma \hat{x} + \beta, \qquad
+        \mu_\text{moving} \leftarrow m\, \mu_\text{moving} + (1 - m)\, \mu_B
+
+    Backward in training, over the :math:`M` values of each feature:
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{\gamma}{M \sqrt{\sigma_B^2 + \epsilon}}
+        \left(M \delta - \sum \delta - \hat{x} \sum \delta \hat{x}\right), \quad
+        \frac{\partial L}{\partial \gamma} = \sum \delta \hat{x}, \quad
+        \frac{\partial L}{\partial \beta} = \sum \delta
+    """
+    base_name = "batch_normalization"
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", name=None, input_shape=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+            raise ValueError(f"BatchNormalization axis must be an integer, got {axis!r}")
+        if not 0 <= momentum <= 1 or epsilon <= 0:
+            raise ValueError(f"BatchNormalization needs 0 <= momentum <= 1 and epsilon > 0, got {momentum}, {epsilon}")
+        self.axis = int(axis)
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = center
+        self.scale = scale
+        self._initializers = {"gamma": initializers.get(gamma_initializer), "beta": initializers.get(beta_initializer),
+                              "moving_mean": initializers.get(moving_mean_initializer),
+                              "moving_variance": initializers.get(moving_variance_initializer)}
+
+    def _feature_axis(self, ndim):
+        """The feature axis of an input with ``ndim`` axes, batch included (as Keras counts it)."""
+        axis = self.axis + ndim if self.axis < 0 else self.axis
+        if not 1 <= axis < ndim:
+            raise ValueError(f"Layer {self.name!r}: axis={self.axis} is not a feature axis of inputs with {ndim} axes "
+                             "(batch included; axis 0 is the batch)")
+        return axis
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        axis = self._feature_axis(len(input_shape) + 1)
+        features = (input_shape[axis - 1],)
+        names = (["gamma"] if self.scale else []) + (["beta"] if self.center else [])
+        rng = initializers.rng_for(None)
+        self.params = {k: self._new_weight(k, self._initializers[k], features, rng) for k in names}
+        self.state = {k: self._new_weight(k, self._initializers[k], features, rng)
+                      for k in ("moving_mean", "moving_variance")}
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.input_spec = tuple(s if i == axis - 1 else None for i, s in enumerate(input_shape))
+        return input_shape
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        axis = self._feature_axis(x.ndim)
+        others = tuple(i for i in range(x.ndim) if i != axis)
+        shape = [1] * x.ndim
+        shape[axis] = x.shape[axis]
+        if training:
+            mean = x.mean(axis=others)
+            var = x.var(axis=others)
+            m = self.momentum
+            self.state["moving_mean"][...] = m * self.state["moving_mean"] + (1 - m) * mean
+            self.state["moving_variance"][...] = m * self.state["moving_variance"] + (1 - m) * var
+        else:
+            mean, var = self.state["moving_mean"], self.state["moving_variance"]
+        inv_std = (1.0 / np.sqrt(var + self.epsilon)).reshape(shape)
+        x_hat = (x - mean.reshape(shape)) * inv_std
+        self.cache = BatchNormCache(x_hat, inv_std, bool(training))
+        y = x_hat
+        if self.scale:
+            y = y * self.params["gamma"].reshape(shape)
+        if self.center:
+            y = y + self.params["beta"].reshape(shape)
+        return y
+
+    def backward(self, dy):
+        dy = self._check_backward(dy)
+        x_hat, inv_std, training = self.cache
+        self._check_dy_shape(dy, x_hat.shape)
+        axis = self._feature_axis(dy.ndim)
+        others = tuple(i for i in range(dy.ndim) if i != axis)
+        if self.scale:
+            self.grads["gamma"] = (dy * x_hat).sum(axis=others)
+            dx_hat = dy * self.params["gamma"].reshape(inv_std.shape)
+        else:
+            dx_hat = dy
+        if self.center:
+            self.grads["beta"] = dy.sum(axis=others)
+        if not training:  # the statistics are constants
+            return dx_hat * inv_std
+        count = dy.size // dy.shape[axis]
+        return inv_std / count * (count * dx_hat - dx_hat.sum(axis=others, keepdims=True)
+                                  - x_hat * (dx_hat * x_hat).sum(axis=others, keepdims=True))
+
+    def compute_output_shape(self, input_shape):
+        return _as_shape(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+                "center": self.center, "scale": self.scale}
+
+
+#: Layer classes by name (case-insensitive in ``get``), e.g. to rebuild a model from its configs.
+LAYERS = {cls.__name__.lower(): cls for cls in (Dense, Activation, Conv2D, MaxPooling2D, AveragePooling2D,
+                                                 Flatten, Dropout, BatchNormalization)}
+
+
+def get(identifier):
+    """Return the layer class named ``identifier`` ("Dense", "conv2d", ...); a class passes through."""
+    return lookup(LAYERS, identifier, "layer")

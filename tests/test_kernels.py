@@ -1,0 +1,173 @@
+"""nnlib._kernels: the Numba and NumPy paths agree with the naive loops, and with numerical gradients."""
+import numpy as np
+import pytest
+
+from nnlib import _kernels as K
+from nnlib.gradcheck import numerical_jvp, rel_error
+
+# (N, C, H, W), (F, KH, KW), stride: square and rectangular, stride 1 and 2, a 1x1 kernel,
+# and inputs whose size does not divide by the stride (the last rows and columns are skipped).
+CONV_CASES = [
+    ((2, 3, 7, 6), (4, 3, 3), 1),
+    ((3, 1, 8, 8), (2, 3, 3), 2),
+    ((2, 2, 9, 7), (3, 2, 4), (2, 1)),
+    ((1, 4, 5, 5), (2, 1, 1), 1),
+    ((2, 2, 6, 9), (3, 5, 2), (1, 3)),
+]
+POOL_CASES = [((2, 3, 6, 6), 2, None), ((2, 2, 7, 5), (2, 3), (2, 1)), ((1, 2, 5, 5), 3, 1)]
+
+
+def conv_inputs(x_shape, w_shape, stride, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal((w_shape[0], x_shape[1], w_shape[1], w_shape[2])).astype(dtype)
+    y = K.conv2d_forward_naive(x, w, stride)
+    dy = rng.standard_normal(y.shape).astype(dtype)
+    return x, w, y, dy
+
+
+@pytest.mark.parametrize("x_shape, w_shape, stride", CONV_CASES)
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_conv_forward_and_backward_match_naive(x_shape, w_shape, stride, path):
+    forward = getattr(K, f"conv2d_forward_{path}")
+    backward = getattr(K, f"conv2d_backward_{path}")
+    x, w, y, dy = conv_inputs(x_shape, w_shape, stride)
+    np.testing.assert_allclose(forward(x, w, stride), y, rtol=1e-12, atol=1e-12)
+    dx_ref, dw_ref = K.conv2d_backward_naive(x, w, dy, stride)
+    dx, dw = backward(x, w, dy, stride)
+    assert dx.shape == x.shape and dw.shape == w.shape
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(dw, dw_ref, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_in_blocks_gives_the_same_as_one_block(monkeypatch):
+    x, w, y, dy = conv_inputs((9, 2, 6, 6), (3, 3, 3), 1)
+    dx_ref, dw_ref = K.conv2d_backward_naive(x, w, dy)
+    monkeypatch.setattr(K, "BLOCK_BYTES", 1)  # one image per block
+    assert len(K._blocks(9, 1000)) == 9
+    for path in ("numba", "numpy"):
+        np.testing.assert_allclose(getattr(K, f"conv2d_forward_{path}")(x, w), y, atol=1e-12)
+        dx, dw = getattr(K, f"conv2d_backward_{path}")(x, w, dy)
+        np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
+        np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
+
+
+def test_conv_backward_matches_numerical_gradients():
+    x, w, _, dy = conv_inputs((2, 2, 6, 5), (3, 3, 2), 2, seed=3)
+    dx, dw = K.conv2d_backward(x, w, dy, 2)
+    assert rel_error(dx, numerical_jvp(lambda z: K.conv2d_forward(z, w, 2), x, dy)) < 1e-6
+    assert rel_error(dw, numerical_jvp(lambda z: K.conv2d_forward(x, z, 2), w, dy)) < 1e-6
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_conv_keeps_float32(path):
+    x, w, y, dy = conv_inputs((2, 3, 8, 8), (4, 3, 3), 1, dtype=np.float32)
+    out = getattr(K, f"conv2d_forward_{path}")(x, w)
+    dx, dw = getattr(K, f"conv2d_backward_{path}")(x, w, dy)
+    assert out.dtype == dx.dtype == dw.dtype == np.float32
+    np.testing.assert_allclose(out, y, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("stride", [1, 2, (2, 3)])
+def test_im2col_paths_agree_and_col2im_is_its_adjoint(stride):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 2, 7, 8))
+    sh, sw = K.as_pair(stride, "stride")
+    cols = K.im2col_numba(x, 3, 2, sh, sw)
+    np.testing.assert_array_equal(cols, K.im2col_numpy(x, 3, 2, sh, sw))
+    # col2im is the transpose of im2col: <im2col(x), c> == <x, col2im(c)>
+    c = rng.standard_normal(cols.shape)
+    for col2im in (K.col2im_numba, K.col2im_numpy):
+        back = np.zeros_like(x)
+        col2im(c, 3, 2, sh, sw, back)
+        assert np.isclose(np.sum(cols * c), np.sum(x * back), rtol=1e-12)
+
+
+def pool_input(shape, seed=0):
+    """Distinct values (a permutation), so that no window has a tie."""
+    rng = np.random.default_rng(seed)
+    return rng.permutation(np.prod(shape)).reshape(shape).astype(np.float64) / 10
+
+
+@pytest.mark.parametrize("shape, pool, stride", POOL_CASES)
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_max_pool_matches_naive(shape, pool, stride, path):
+    x = pool_input(shape)
+    y_ref, arg_ref = K.max_pool2d_forward_naive(x, pool, stride)
+    y, arg = getattr(K, f"max_pool2d_forward_{path}")(x, pool, stride)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(arg, arg_ref)
+    dy = np.random.default_rng(2).standard_normal(y.shape)
+    dx_ref = K.max_pool2d_backward_naive(dy, arg_ref, x.shape, pool, stride)
+    np.testing.assert_allclose(getattr(K, f"max_pool2d_backward_{path}")(dy, arg, x.shape, pool, stride), dx_ref,
+                               atol=1e-12)
+    assert rel_error(dx_ref, numerical_jvp(lambda z: K.max_pool2d_forward_naive(z, pool, stride).y, x, dy)) < 1e-6
+
+
+@pytest.mark.parametrize("shape, pool, stride", POOL_CASES)
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_avg_pool_matches_naive(shape, pool, stride, path):
+    x = pool_input(shape, seed=1)
+    y_ref = K.avg_pool2d_forward_naive(x, pool, stride)
+    np.testing.assert_allclose(getattr(K, f"avg_pool2d_forward_{path}")(x, pool, stride), y_ref, atol=1e-12)
+    dy = np.random.default_rng(3).standard_normal(y_ref.shape)
+    dx_ref = K.avg_pool2d_backward_naive(dy, x.shape, pool, stride)
+    np.testing.assert_allclose(getattr(K, f"avg_pool2d_backward_{path}")(dy, x.shape, pool, stride), dx_ref,
+                               atol=1e-12)
+    assert rel_error(dx_ref, numerical_jvp(lambda z: K.avg_pool2d_forward_naive(z, pool, stride), x, dy)) < 1e-6
+
+
+def test_max_pool_worked_example_and_ties_go_to_the_first_maximum():
+    x = np.array([[1, 3, 2, 2],
+                  [4, 0, 2, 2],
+                  [5, 6, 1, 1],
+                  [7, 8, 1, 1]], dtype=float)[None, None]
+    for forward in (K.max_pool2d_forward_naive, K.max_pool2d_forward_numba, K.max_pool2d_forward_numpy):
+        y, arg = forward(x, 2)
+        np.testing.assert_array_equal(y[0, 0], [[4, 2], [8, 1]])
+        np.testing.assert_array_equal(arg[0, 0], [[2, 0], [3, 0]])  # all-equal windows: the top-left one
+    dx = K.max_pool2d_backward(np.ones((1, 1, 2, 2)), arg, x.shape, 2)
+    np.testing.assert_array_equal(dx[0, 0], [[0, 0, 1, 0], [1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0]])
+
+
+@pytest.mark.parametrize("use", [True, False])
+def test_dispatchers_follow_the_backend_choice(monkeypatch, use):
+    monkeypatch.setattr(K, "use_numba", lambda: use)
+    calls = []
+    for name in ("conv2d_forward", "max_pool2d_forward", "avg_pool2d_forward"):
+        chosen = f"{name}_{'numba' if use else 'numpy'}"
+        monkeypatch.setattr(K, chosen, lambda *a, _n=chosen: calls.append(_n))
+    x = np.ones((1, 1, 4, 4))
+    K.conv2d_forward(x, np.ones((1, 1, 3, 3)))
+    K.max_pool2d_forward(x)
+    K.avg_pool2d_forward(x)
+    suffix = "numba" if use else "numpy"
+    assert calls == [f"conv2d_forward_{suffix}", f"max_pool2d_forward_{suffix}", f"avg_pool2d_forward_{suffix}"]
+
+
+def test_bad_input_messages():
+    x = np.ones((2, 3, 5, 5))
+    with pytest.raises(ValueError, match=r"x has 3 channels .* but w expects 2"):
+        K.conv2d_forward(x, np.ones((4, 2, 3, 3)))
+    with pytest.raises(ValueError, match=r"expects x of shape \(N, C, H, W\), got shape \(3, 5, 5\)"):
+        K.conv2d_forward(x[0], np.ones((4, 3, 3, 3)))
+    with pytest.raises(ValueError, match="window of size 7 does not fit in an input of size 5"):
+        K.conv2d_forward(x, np.ones((4, 3, 7, 7)))
+    with pytest.raises(ValueError, match=r"dy has shape \(2, 4, 2, 2\), expected \(2, 4, 3, 3\)"):
+        K.conv2d_backward(x, np.ones((4, 3, 3, 3)), np.ones((2, 4, 2, 2)))
+    with pytest.raises(ValueError, match="stride must be a positive integer or a pair"):
+        K.conv2d_forward(x, np.ones((4, 3, 3, 3)), stride=0)
+    with pytest.raises(ValueError, match="pool_size must be a positive integer or a pair"):
+        K.max_pool2d_forward(x, pool=(2, 2, 2))
+    # the compiled loops do not check bounds, so the wrappers must
+    y, arg = K.max_pool2d_forward(x)
+    for path in ("numba", "numpy", "naive"):
+        backward = getattr(K, f"max_pool2d_backward_{path}")
+        with pytest.raises(ValueError, match=r"dy has shape \(2, 3, 3, 3\), expected \(2, 3, 2, 2\)"):
+            backward(np.ones((2, 3, 3, 3)), arg, x.shape)
+        with pytest.raises(ValueError, match=r"argmax values must lie in \[0, 4\)"):
+            backward(np.ones_like(y), arg + 4, x.shape)
+        with pytest.raises(ValueError, match=r"dy has shape \(2, 3, 2\), expected"):
+            getattr(K, f"avg_pool2d_backward_{path}")(np.ones((2, 3, 2)), x.shape)
+    with pytest.raises(ValueError, match=r"col2im: dcols has shape \(3, 4\)"):
+        K.col2im_numba(np.ones((3, 4)), 3, 3, 1, 1, np.zeros((2, 3, 5, 5)))
