@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 setup: $(STAMP)
 
 course: $(STAMP)
-	$(BIN)/jupyter lab --ServerApp.root_dir=lessons --no-browser
+	$(BIN)/jupyter lab --ServerApp.root_dir=lessons
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile --nbval-lax tests solutions
