@@ -6,9 +6,11 @@ Two layers of a small MNIST network, float32, 3x3 kernels, stride 1, no padding:
 * conv 2: x (64, 8, 26, 26), 16 filters  -> y (64, 16, 24, 24)
 
 One step is what training needs: the forward pass, then dx, dW and db from an upstream gradient.
-nnlib is timed at the kernel level (``nnlib._kernels``, NCHW like PyTorch); the Conv2D layer
-(channels-first, so no transposes) is shown too, with its input checks, on the dispatched path. Every
-timing is the median of several blocks of repeats, each after a warm-up, all measured in this run.
+nnlib is timed at the kernel level (``nnlib._kernels``, NCHW like PyTorch, the bias and its gradient
+computed by the kernels, the work arrays kept in a ``Scratch`` from step to step as the layer keeps them);
+the Conv2D layer (channels-first, so no transposes) is shown too, with its input checks, on the
+dispatched path. Every timing is the median of several blocks of repeats, each after a warm-up, all
+measured in this run.
 PyTorch uses ``os.cpu_count()`` threads; NumPy's BLAS uses its default (all cores); the Numba loops
 are single-threaded. PyTorch computes dx too (its input requires grad), as nnlib always does.
 
@@ -36,12 +38,14 @@ WARMUP = 3
 
 
 def nnlib_step(forward, backward):
-    """One forward + backward of the kernel functions ``forward``/``backward``, with the bias."""
+    """One forward + backward of the kernel functions ``forward``/``backward``, with the bias, reusing
+    one ``Scratch`` for the work arrays from step to step, as the Conv2D layer does."""
+    scratch = _kernels.Scratch()
+
     def step(x, w, b, dy):
-        y = forward(x, w, 1)
-        y += b[:, None, None]  # in place, as the layer does: a new 2 MB array costs page faults
-        dx, dw = backward(x, w, dy, 1)
-        db = dy.sum(axis=(0, 2, 3))
+        y = forward(x, w, 1, b, scratch)
+        db = np.empty_like(b)
+        dx, dw = backward(x, w, dy, 1, scratch, True, db)
         return y, dx, dw, db
     return step
 

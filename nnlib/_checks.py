@@ -1,6 +1,4 @@
 """Input checks shared by nnlib: each failure says what was expected and what came."""
-import math
-
 import numpy as np
 
 
@@ -10,13 +8,12 @@ def as_float_array(x, name="x", ndim=None, min_ndim=None, allow_empty=False):
     Integer and boolean input becomes float64; float32 stays float32. Rejects strings and
     objects, NaN and inf, empty arrays (unless ``allow_empty``) and a wrong number of axes.
 
-    A float ndarray of the right shape, the common case inside a training loop, takes a fast path:
-    its sum is finite exactly when no element is NaN or inf, barring an overflow of the sum itself,
-    so one reduction without a temporary array stands for the element-by-element scan; only when
-    the sum is not finite is the array scanned to tell which element (or an overflow) it was.
+    A finite float ndarray with the right number of axes, the common case inside a training loop,
+    is returned at once, after one vectorised test; anything else takes the slow path below, which
+    converts, and names what is wrong (the first NaN or inf, with its index).
     """
     if (type(x) is np.ndarray and x.dtype.kind == "f" and x.size and (ndim is None or x.ndim == ndim)
-            and (min_ndim is None or x.ndim >= min_ndim) and math.isfinite(x.sum())):
+            and (min_ndim is None or x.ndim >= min_ndim) and np.isfinite(x).all()):
         return x
     try:
         arr = np.asarray(x)

@@ -31,10 +31,19 @@ the NumPy version. What is fastest was measured (``bench/bench_conv.py``, 2 core
   image. This beats direct Numba loops over the seven indices 3 to 6 times on the course's shapes,
   even with a single input channel. So the "Numba" convolution is Numba im2col/col2im around BLAS
   products: Numba copies 2 to 5 times faster than NumPy's strided copies. The batch is processed
-  in blocks of about ``BLOCK_BYTES`` of ``cols``, which keeps the scratch memory in cache.
+  in blocks of about ``BLOCK_BYTES`` of ``cols``, which keeps the scratch memory in cache. The
+  work arrays come from a ``Scratch`` that a caller can keep (``Conv2D`` does): fresh memory costs a
+  page fault per 4 KB, which on these shapes took as long as the arithmetic; the forward pass leaves
+  ``cols`` there for the backward pass on the same ``x``. The bias is added while the product is
+  copied back to NCHW and its gradient summed while ``dy`` is copied the other way; ``dW`` is
+  computed transposed, :math:`\operatorname{im2col}(x)\,\delta^T`, a product BLAS splits over its
+  threads (:math:`\delta \operatorname{im2col}(x)^T` it runs on one); ``input_grad=False`` skips ``dx``.
+  The Numba copies are single-threaded on purpose: ``parallel=True`` loops made the step 2 to 10
+  times slower, their OpenMP threads and BLAS's threads spinning against each other on 2 cores.
 * Max pooling: direct Numba loops, 3 to 5 times faster than the NumPy version.
 * Average pooling: direct Numba loops; NumPy's strided sums are about as fast here.
 """
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -153,9 +162,13 @@ def conv2d_backward_naive(x, w, dy, stride=1):
 
 # The batch is processed in blocks of images whose im2col matrix takes about this many bytes: the
 # block stays in the CPU cache between the copy and the matrix product, and the scratch memory stays
-# small. (One im2col matrix for a whole batch is tens of MB; allocating it anew on every call costs
-# more in page faults than the arithmetic.)
+# small. (One im2col matrix for a whole batch is tens of MB.)
 BLOCK_BYTES = 2 ** 21
+
+
+# Up to this size, the forward pass leaves the im2col matrix of the whole batch in the caller's
+# ``Scratch``, and the backward pass on the same ``x`` reads it instead of copying the windows again.
+KEEP_COLS_BYTES = 2 ** 25
 
 
 def _blocks(n_batch, bytes_per_image):
@@ -164,33 +177,101 @@ def _blocks(n_batch, bytes_per_image):
     return [(n0, min(n_batch, n0 + step)) for n0 in range(0, n_batch, step)]
 
 
-def _conv_forward(x, w, sh, sw, oh, ow, im2col):
-    r"""y (N, F, OH, OW) block by block: :math:`Y = W \operatorname{im2col}(x)`, one BLAS product per block."""
+class Scratch:
+    """Work arrays kept from call to call, by name: the im2col matrix of a block, its product, ...
+
+    Memory that a process gets fresh from the system costs a page fault per 4 KB on first touch, and
+    a convolution step needs several MB of temporaries: on the course's shapes, allocating them anew
+    on every call can cost as much as the arithmetic. A caller that convolves again and again (a
+    ``Conv2D`` layer keeps one in ``layer.scratch``) passes its ``Scratch`` to reuse the same memory.
+
+    The forward pass also leaves there the im2col matrix of the whole batch (up to
+    ``KEEP_COLS_BYTES``), and ``kept_cols_of`` = ``(x, kh, kw, sh, sw)`` says for which input: a
+    backward pass on that same array object reuses it (the windows of ``x`` as it was in forward).
+    """
+
+    def __init__(self):
+        self.buffers = {}
+        self.kept_cols_of = None
+
+    def array(self, name, shape, dtype, start=0):
+        """An uninitialised C-contiguous array of ``shape``, carved from the buffer called ``name`` at
+        element ``start`` (the buffer grows when it is too small; its old content is then lost)."""
+        end = start + math.prod(shape)
+        buffer = self.buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.size < end:
+            buffer = self.buffers[name] = np.empty(end, dtype=dtype)
+        return buffer[start:end].reshape(shape)
+
+
+def _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, path, kept):
+    """The im2col matrix (C*KH*KW, B*OH*OW) of images n0..n1 of x. ``kept``: None (copied into the
+    block buffer "cols"), "fill" (copied into its place in the whole-batch matrix "kept_cols", for
+    backward) or "read" (it is already there)."""
+    per_image = output_size(x.shape[2], kh, sh) * output_size(x.shape[3], kw, sw)
+    shape = (n_rows, (n1 - n0) * per_image)
+    if kept is None:
+        return path.im2col(x[n0:n1], kh, kw, sh, sw, scratch.array("cols", shape, x.dtype))
+    cols = scratch.array("kept_cols", shape, x.dtype, start=n_rows * per_image * n0)
+    return path.im2col(x[n0:n1], kh, kw, sh, sw, cols) if kept == "fill" else cols
+
+
+def _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, path):
+    r"""y (N, F, OH, OW) block by block: :math:`Y = W \operatorname{im2col}(x) + b`, one BLAS product per block.
+
+    ``path`` is ``_NUMBA`` or ``_NUMPY``: the copies (im2col, and the product's columns back to
+    NCHW with the bias added) it uses. With a ``scratch``, the whole im2col matrix is kept for backward.
+    """
     n_batch = x.shape[0]
     n_filt, n_ch, kh, kw = w.shape
     w_rows = w.reshape(n_filt, -1)                                           # (F, C*KH*KW)
+    bias = np.zeros(n_filt, dtype=x.dtype) if bias is None else np.asarray(bias, dtype=x.dtype)
+    if bias.shape != (n_filt,):
+        raise ValueError(f"conv2d: bias has shape {bias.shape}, expected ({n_filt},) (one per filter)")
     y = np.empty((n_batch, n_filt, oh, ow), dtype=x.dtype)
-    for n0, n1 in _blocks(n_batch, w_rows.shape[1] * oh * ow * x.itemsize):
-        cols = im2col(x[n0:n1], kh, kw, sh, sw)                              # (C*KH*KW, B*OH*OW)
-        y[n0:n1] = (w_rows @ cols).reshape(n_filt, n1 - n0, oh, ow).transpose(1, 0, 2, 3)
+    n_rows = w_rows.shape[1]
+    keep = scratch is not None and n_rows * n_batch * oh * ow * x.itemsize <= KEEP_COLS_BYTES
+    scratch = scratch or Scratch()
+    scratch.kept_cols_of = None
+    if keep:   # room for the whole batch at once, so that no block's matrix is lost when it grows
+        scratch.array("kept_cols", (n_rows * n_batch * oh * ow,), x.dtype)
+    for n0, n1 in _blocks(n_batch, n_rows * oh * ow * x.itemsize):
+        size = (n1 - n0) * oh * ow
+        cols = _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, path, "fill" if keep else None)
+        rows = np.matmul(w_rows, cols, out=scratch.array("rows", (n_filt, size), x.dtype))  # (F, B*OH*OW)
+        path.rows_to_nchw(rows, bias, y[n0:n1])
+    if keep:
+        scratch.kept_cols_of = (x, kh, kw, sh, sw)
     return y
 
 
-def _conv_backward(x, w, dy, sh, sw, im2col, col2im):
+def _conv_backward(x, w, dy, sh, sw, scratch, input_grad, bias_grad, path):
     r"""``(dx, dw)`` block by block: :math:`dW \mathrel{+}= \delta \operatorname{im2col}(x)^T`,
-    :math:`dx = \operatorname{col2im}(W^T \delta)`."""
+    :math:`dx = \operatorname{col2im}(W^T \delta)` (``dx`` is ``None`` when not ``input_grad``);
+    :math:`\sum_{n,i,j} \delta_{n,f,i,j}` into ``bias_grad`` (F,) if given."""
     n_batch = x.shape[0]
     n_filt, n_ch, kh, kw = w.shape
     oh, ow = dy.shape[2:]
     w_rows = w.reshape(n_filt, -1)
-    dx = np.zeros_like(x)
-    dw = np.zeros_like(w_rows)
+    dx = np.zeros_like(x) if input_grad else None
+    dw_t = np.zeros_like(w_rows.T)   # dW^T (C*KH*KW, F): cols @ dy_rows^T splits over 2 BLAS threads, dy_rows @ cols^T not
+    scratch = scratch or Scratch()
+    kept = scratch.kept_cols_of
+    kept = "read" if kept is not None and kept[0] is x and kept[1:] == (kh, kw, sh, sw) else None
+    db = np.zeros(n_filt)   # float64: the sum of N*OH*OW terms
     for n0, n1 in _blocks(n_batch, w_rows.shape[1] * oh * ow * x.itemsize):
-        cols = im2col(x[n0:n1], kh, kw, sh, sw)
-        dy_rows = dy[n0:n1].transpose(1, 0, 2, 3).reshape(n_filt, -1)       # (F, B*OH*OW)
-        dw += dy_rows @ cols.T
-        col2im(w_rows.T @ dy_rows, kh, kw, sh, sw, dx[n0:n1])
-    return dx, dw.reshape(w.shape)
+        size = (n1 - n0) * oh * ow
+        cols = _block_cols(x, n0, n1, kh, kw, sh, sw, w_rows.shape[1], scratch, path, kept)
+        dy_rows = path.nchw_to_rows(dy[n0:n1], scratch.array("rows", (n_filt, size), x.dtype), db)  # (F, B*OH*OW)
+        dw_t += cols @ dy_rows.T
+        if input_grad:
+            dcols = np.matmul(w_rows.T, dy_rows, out=scratch.array("dcols", cols.shape, x.dtype))
+            path.col2im(dcols, kh, kw, sh, sw, dx[n0:n1])
+    if bias_grad is not None:
+        if bias_grad.shape != (n_filt,):
+            raise ValueError(f"conv2d: bias_grad has shape {bias_grad.shape}, expected ({n_filt},) (one per filter)")
+        bias_grad[...] = db
+    return dx, np.ascontiguousarray(dw_t.T).reshape(w.shape)
 
 
 # --- convolution: Numba ---------------------------------------------------------------------------
@@ -239,11 +320,40 @@ def _col2im_loops(dcols, kh, kw, sh, sw, dx):
                                 dx[n, c, r, sw * j + q] += dcols[row, start + j]
 
 
-def im2col_numba(x, kh, kw, sh, sw):
-    """cols (C*KH*KW, N*OH*OW) of a C-contiguous x (N, C, H, W), by a Numba loop."""
+@njit
+def _rows_to_nchw_loops(rows, bias, y):
+    """y[n, f, i, j] = rows[f, (n*OH + i)*OW + j] + bias[f]: the product's columns back to NCHW."""
+    n_batch, n_filt, oh, ow = y.shape
+    for n in range(n_batch):
+        for f in range(n_filt):
+            b = bias[f]
+            for i in range(oh):
+                start = (n * oh + i) * ow
+                for j in range(ow):
+                    y[n, f, i, j] = rows[f, start + j] + b
+
+
+@njit
+def _nchw_to_rows_loops(dy, rows, db):
+    """rows[f, (n*OH + i)*OW + j] = dy[n, f, i, j]: the gradient laid out as the product's columns;
+    db[f] += the sum of dy[:, f] (the bias gradient, on the way)."""
+    n_batch, n_filt, oh, ow = dy.shape
+    for n in range(n_batch):
+        for f in range(n_filt):
+            total = 0.0
+            for i in range(oh):
+                start = (n * oh + i) * ow
+                for j in range(ow):
+                    rows[f, start + j] = dy[n, f, i, j]
+                    total += dy[n, f, i, j]
+            db[f] += total
+
+
+def im2col_numba(x, kh, kw, sh, sw, out=None):
+    """cols (C*KH*KW, N*OH*OW) of a C-contiguous x (N, C, H, W), by a Numba loop (into ``out`` if given)."""
     n_batch, n_ch = x.shape[:2]
     oh, ow = output_size(x.shape[2], kh, sh), output_size(x.shape[3], kw, sw)
-    cols = np.empty((n_ch * kh * kw, n_batch * oh * ow), dtype=x.dtype)
+    cols = np.empty((n_ch * kh * kw, n_batch * oh * ow), dtype=x.dtype) if out is None else out
     _im2col_loops(x, kh, kw, sh, sw, cols)
     return cols
 
@@ -257,18 +367,41 @@ def col2im_numba(dcols, kh, kw, sh, sw, dx):
     _col2im_loops(np.ascontiguousarray(dcols, dtype=dx.dtype), kh, kw, sh, sw, dx)
 
 
-def conv2d_forward_numba(x, w, stride=1):
-    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW): Numba im2col + BLAS.
+def _rows_to_nchw_numba(rows, bias, y):
+    _rows_to_nchw_loops(rows, bias, y)
+
+
+def _nchw_to_rows_numba(dy, out, db):
+    _nchw_to_rows_loops(dy, out, db)
+    return out
+
+
+class _Path(NamedTuple):
+    """The copies of one path of the im2col convolution (the matrix products are BLAS in both)."""
+    im2col: object          # (x, kh, kw, sh, sw, out) -> cols
+    col2im: object          # (dcols, kh, kw, sh, sw, dx): adds into dx
+    rows_to_nchw: object    # (rows, bias, y): y = rows laid out as NCHW, plus the bias
+    nchw_to_rows: object    # (dy, out, db) -> dy laid out as rows (F, N*OH*OW); adds its sums into db
+
+
+_NUMBA = _Path(im2col_numba, col2im_numba, _rows_to_nchw_numba, _nchw_to_rows_numba)
+
+
+def conv2d_forward_numba(x, w, stride=1, bias=None, scratch=None):
+    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW), optional bias (F,) -> y (N, F, OH, OW):
+    Numba im2col + BLAS. ``scratch``: a ``Scratch`` whose work arrays are reused.
 
     .. math::
-        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)}
+        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)} + b
     """
     x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
-    return _conv_forward(x, w, sh, sw, oh, ow, im2col_numba)
+    return _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, _NUMBA)
 
 
-def conv2d_backward_numba(x, w, dy, stride=1):
+def conv2d_backward_numba(x, w, dy, stride=1, scratch=None, input_grad=True, bias_grad=None):
     r"""Gradients ``(dx, dw)`` of the cross-correlation: BLAS products, Numba im2col and col2im.
+    ``input_grad=False`` skips :math:`dx` (returned as ``None``); an array ``bias_grad`` (F,)
+    receives :math:`\partial L/\partial b_f = \sum_{n,i,j} \delta_{n,f,i,j}`.
 
     .. math::
         \frac{\partial L}{\partial W} = \delta\, \operatorname{im2col}(x)^T, \qquad
@@ -276,16 +409,19 @@ def conv2d_backward_numba(x, w, dy, stride=1):
     """
     x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
     dy = _check_dy(dy, (x.shape[0], w.shape[0], oh, ow), x.dtype)
-    return _conv_backward(x, w, dy, sh, sw, im2col_numba, col2im_numba)
+    return _conv_backward(x, w, dy, sh, sw, scratch, input_grad, bias_grad, _NUMBA)
 
 
 # --- convolution: NumPy ---------------------------------------------------------------------------
 
-def im2col_numpy(x, kh, kw, sh, sw):
-    """cols (C*KH*KW, N*OH*OW) of x (N, C, H, W), copied from a strided window view."""
+def im2col_numpy(x, kh, kw, sh, sw, out=None):
+    """cols (C*KH*KW, N*OH*OW) of x (N, C, H, W), copied from a strided window view (into ``out`` if given)."""
     windows = sliding_window_view(x, (kh, kw), axis=(2, 3))[:, :, ::sh, ::sw]   # (N, C, OH, OW, KH, KW)
     n_batch, n_ch, oh, ow = windows.shape[:4]
-    return windows.transpose(1, 4, 5, 0, 2, 3).reshape(n_ch * kh * kw, n_batch * oh * ow)
+    if out is None:
+        return windows.transpose(1, 4, 5, 0, 2, 3).reshape(n_ch * kh * kw, n_batch * oh * ow)
+    np.copyto(out.reshape(n_ch, kh, kw, n_batch, oh, ow), windows.transpose(1, 4, 5, 0, 2, 3))
+    return out
 
 
 def col2im_numpy(dcols, kh, kw, sh, sw, dx):
@@ -298,18 +434,36 @@ def col2im_numpy(dcols, kh, kw, sh, sw, dx):
             dx[_window_slice(p, q, sh, sw, oh, ow)] += dcols[:, p, q].transpose(1, 0, 2, 3)
 
 
-def conv2d_forward_numpy(x, w, stride=1):
-    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW): NumPy im2col + BLAS.
+def _rows_to_nchw_numpy(rows, bias, y):
+    n_batch, n_filt, oh, ow = y.shape
+    np.add(rows.reshape(n_filt, n_batch, oh, ow).transpose(1, 0, 2, 3), bias[:, None, None], out=y)
+
+
+def _nchw_to_rows_numpy(dy, out, db):
+    n_batch, n_filt, oh, ow = dy.shape
+    np.copyto(out.reshape(n_filt, n_batch, oh, ow), dy.transpose(1, 0, 2, 3))
+    db += out.sum(axis=1)
+    return out
+
+
+_NUMPY = _Path(im2col_numpy, col2im_numpy, _rows_to_nchw_numpy, _nchw_to_rows_numpy)
+
+
+def conv2d_forward_numpy(x, w, stride=1, bias=None, scratch=None):
+    r"""Cross-correlation x (N, C, H, W), w (F, C, KH, KW), optional bias (F,) -> y (N, F, OH, OW):
+    NumPy im2col + BLAS. ``scratch``: a ``Scratch`` whose work arrays are reused.
 
     .. math::
-        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)}
+        Y = W_{(F,\ C K_H K_W)}\ \operatorname{im2col}(x)_{(C K_H K_W,\ N O_H O_W)} + b
     """
     x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
-    return _conv_forward(x, w, sh, sw, oh, ow, im2col_numpy)
+    return _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, _NUMPY)
 
 
-def conv2d_backward_numpy(x, w, dy, stride=1):
+def conv2d_backward_numpy(x, w, dy, stride=1, scratch=None, input_grad=True, bias_grad=None):
     r"""Gradients ``(dx, dw)`` of the cross-correlation: BLAS products, NumPy im2col and col2im.
+    ``input_grad=False`` skips :math:`dx` (returned as ``None``); an array ``bias_grad`` (F,)
+    receives :math:`\partial L/\partial b_f = \sum_{n,i,j} \delta_{n,f,i,j}`.
 
     .. math::
         \frac{\partial L}{\partial W} = \delta\, \operatorname{im2col}(x)^T, \qquad
@@ -317,7 +471,7 @@ def conv2d_backward_numpy(x, w, dy, stride=1):
     """
     x, w, sh, sw, oh, ow = _check_conv(x, w, stride)
     dy = _check_dy(dy, (x.shape[0], w.shape[0], oh, ow), x.dtype)
-    return _conv_backward(x, w, dy, sh, sw, im2col_numpy, col2im_numpy)
+    return _conv_backward(x, w, dy, sh, sw, scratch, input_grad, bias_grad, _NUMPY)
 
 
 # --- max pooling ------------------------------------------------------------------------------------
@@ -603,14 +757,17 @@ def avg_pool2d_backward_numpy(dy, x_shape, pool=2, stride=None):
 
 # --- dispatchers ------------------------------------------------------------------------------------
 
-def conv2d_forward(x, w, stride=1):
-    """Cross-correlation x (N, C, H, W), w (F, C, KH, KW) -> y (N, F, OH, OW), Numba or NumPy path."""
-    return (conv2d_forward_numba if use_numba() else conv2d_forward_numpy)(x, w, stride)
+def conv2d_forward(x, w, stride=1, bias=None, scratch=None):
+    """Cross-correlation x (N, C, H, W), w (F, C, KH, KW), optional bias (F,) -> y (N, F, OH, OW),
+    Numba or NumPy path."""
+    return (conv2d_forward_numba if use_numba() else conv2d_forward_numpy)(x, w, stride, bias, scratch)
 
 
-def conv2d_backward(x, w, dy, stride=1):
-    """Gradients ``(dx, dw)`` of ``conv2d_forward``, Numba or NumPy path."""
-    return (conv2d_backward_numba if use_numba() else conv2d_backward_numpy)(x, w, dy, stride)
+def conv2d_backward(x, w, dy, stride=1, scratch=None, input_grad=True, bias_grad=None):
+    """Gradients ``(dx, dw)`` of ``conv2d_forward`` (``dx`` is ``None`` when not ``input_grad``; the
+    bias gradient into ``bias_grad`` if given), Numba or NumPy path."""
+    return (conv2d_backward_numba if use_numba() else conv2d_backward_numpy)(x, w, dy, stride, scratch, input_grad,
+                                                                             bias_grad)
 
 
 def max_pool2d_forward(x, pool=2, stride=None):

@@ -13,7 +13,9 @@ shape and has ``maxout_backward(x, dy, num_units)``.
 Conventions:
 
 * ``x`` may have any shape; the result has the same shape and dtype (float32 in, float32 out;
-  integers become float64). NaN, inf, strings and empty input are rejected with a clear message.
+  integers become float64). NaN, inf, strings and empty input are rejected with a clear message:
+  the decorator ``@_checks_input`` checks ``x`` before the function runs. ``unchecked(f)`` is ``f``
+  without that check, for the layers, which apply activations to values they computed themselves.
 * At a kink the derivative is not defined; we return the left derivative. So ``relu_grad(0) = 0``,
   ``leaky_relu_grad(0) = alpha``, ``binary_step_grad`` and ``sign_grad`` are 0 everywhere.
 * Registries, as scikit-learn and Keras: ``ACTIVATIONS`` (name -> f), ``DERIVATIVES``
@@ -36,8 +38,24 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _GELU_CUBIC = 0.044715
 
 
-def _check(x):
-    return as_float_array(x, "x")
+def _checks_input(func):
+    r"""Decorator of the functions below: ``func(x, ...)`` first checks ``x`` (finite real numbers, not
+    empty; integers become float64). ``unchecked(func)`` is the function without the check."""
+    @functools.wraps(func)
+    def checked(x, *args, **kwargs):
+        return func(as_float_array(x, "x"), *args, **kwargs)
+
+    checked.checks_input = True
+    return checked
+
+
+def unchecked(func):
+    r"""``func`` without its input check (``func.__wrapped__``), for callers whose ``x`` is known to be
+    a finite float array: the layers, applying an activation to the :math:`z` they computed. A
+    ``functools.partial`` keeps its arguments; any other callable is returned as it is."""
+    if isinstance(func, functools.partial):
+        return functools.partial(unchecked(func.func), *func.args, **func.keywords)
+    return func.__wrapped__ if getattr(func, "checks_input", False) else func
 
 
 def _like(y, x):
@@ -47,34 +65,37 @@ def _like(y, x):
 
 # --- identity and threshold units -------------------------------------------------------------
 
+@_checks_input
 def linear(x):
     r"""Identity (Keras "linear"): the output is the input.
 
     .. math::
         f(x) = x
     """
-    return _check(x).copy()
+    return x.copy()
 
 
+@_checks_input
 def linear_grad(x):
     r"""Derivative of the identity.
 
     .. math::
         f'(x) = 1
     """
-    return np.ones_like(_check(x))
+    return np.ones_like(x)
 
 
+@_checks_input
 def binary_step(x):
     r"""Heaviside step, the threshold unit of McCulloch-Pitts and Rosenblatt (1 at :math:`x = 0`).
 
     .. math::
         f(x) = \begin{cases} 0 & x < 0 \\ 1 & x \ge 0 \end{cases}
     """
-    x = _check(x)
     return _like(x >= 0, x)
 
 
+@_checks_input
 def binary_step_grad(x):
     r"""Derivative of the step: 0 everywhere except at 0, where it is undefined (we return 0).
 
@@ -83,37 +104,38 @@ def binary_step_grad(x):
     .. math::
         f'(x) = \begin{cases} 0 & x \ne 0 \\ \text{undefined} & x = 0 \end{cases}
     """
-    return np.zeros_like(_check(x))
+    return np.zeros_like(x)
 
 
+@_checks_input
 def sign(x):
     r"""Sign function (bipolar threshold unit), with :math:`\operatorname{sgn}(0) = 0`.
 
     .. math::
         f(x) = \operatorname{sgn}(x) = \begin{cases} -1 & x < 0 \\ 0 & x = 0 \\ 1 & x > 0 \end{cases}
     """
-    x = _check(x)
     return np.sign(x)
 
 
+@_checks_input
 def sign_grad(x):
     r"""Derivative of the sign function: 0 everywhere (undefined at 0, where we return 0).
 
     .. math::
         f'(x) = 0 \quad (x \ne 0)
     """
-    return np.zeros_like(_check(x))
+    return np.zeros_like(x)
 
 
 # --- smooth squashing functions ---------------------------------------------------------------
 
+@_checks_input
 def sigmoid(x):
     r"""Logistic sigmoid, computed from :math:`e^{-|x|}` so that no input overflows.
 
     .. math::
         \sigma(x) = \frac{1}{1 + e^{-x}}
     """
-    x = _check(x)
     z = np.exp(-np.abs(x))
     return _like(np.where(x >= 0, 1 / (1 + z), z / (1 + z)), x)
 
@@ -128,13 +150,14 @@ def sigmoid_grad(x):
     return s * (1 - s)
 
 
+@_checks_input
 def tanh(x):
     r"""Hyperbolic tangent.
 
     .. math::
         \tanh(x) = \frac{e^{x} - e^{-x}}{e^{x} + e^{-x}}
     """
-    return np.tanh(_check(x))
+    return np.tanh(x)
 
 
 def tanh_grad(x):
@@ -147,52 +170,53 @@ def tanh_grad(x):
     return 1 - t * t
 
 
+@_checks_input
 def arctan(x):
     r"""Inverse tangent, a squashing function with range :math:`(-\pi/2, \pi/2)`.
 
     .. math::
         f(x) = \tan^{-1}(x)
     """
-    return np.arctan(_check(x))
+    return np.arctan(x)
 
 
+@_checks_input
 def arctan_grad(x):
     r"""Derivative of arctan.
 
     .. math::
         f'(x) = \frac{1}{1 + x^2}
     """
-    x = _check(x)
     return 1 / (1 + x * x)
 
 
+@_checks_input
 def softsign(x):
     r"""Softsign, a squashing function that approaches :math:`\pm 1` polynomially.
 
     .. math::
         f(x) = \frac{x}{1 + |x|}
     """
-    x = _check(x)
     return x / (1 + np.abs(x))
 
 
+@_checks_input
 def softsign_grad(x):
     r"""Derivative of softsign.
 
     .. math::
         f'(x) = \frac{1}{(1 + |x|)^2}
     """
-    x = _check(x)
     return 1 / (1 + np.abs(x)) ** 2
 
 
+@_checks_input
 def tanh_shrink(x):
     r"""Tanh shrink.
 
     .. math::
         f(x) = x - \tanh(x)
     """
-    x = _check(x)
     return x - np.tanh(x)
 
 
@@ -206,6 +230,7 @@ def tanh_shrink_grad(x):
     return t * t
 
 
+@_checks_input
 def exponential(x):
     r"""Exponential (Keras "exponential"). It overflows to inf, with NumPy's warning, above about 88.7
     in float32 and 709.8 in float64: that is the function, not a bug to hide.
@@ -213,7 +238,7 @@ def exponential(x):
     .. math::
         f(x) = e^{x}
     """
-    return np.exp(_check(x))
+    return np.exp(x)
 
 
 def exponential_grad(x):
@@ -227,16 +252,17 @@ def exponential_grad(x):
 
 # --- the ReLU family --------------------------------------------------------------------------
 
+@_checks_input
 def relu(x):
     r"""Rectified linear unit.
 
     .. math::
         f(x) = \max(0, x)
     """
-    x = _check(x)
     return np.maximum(x, 0)
 
 
+@_checks_input
 def relu_grad(x):
     r"""Derivative of ReLU. At :math:`x = 0` it is undefined; we return 0 (the left derivative),
     as TensorFlow and PyTorch do. (The Russian notes' table puts 1 at 0; it never matters in practice.)
@@ -244,30 +270,43 @@ def relu_grad(x):
     .. math::
         f'(x) = \begin{cases} 0 & x \le 0 \\ 1 & x > 0 \end{cases}
     """
-    x = _check(x)
     return _like(x > 0, x)
 
 
+@_checks_input
+def relu_backward(x, dy):
+    r"""Backward pass of ReLU in one multiplication by the mask :math:`x > 0` (``x`` is the INPUT).
+
+    The same as ``dy * relu_grad(x)`` without building the float array of the derivative.
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \odot [x > 0]
+    """
+    dy = np.asarray(dy)
+    return dy * (x > 0) if dy.dtype == x.dtype else dy * _like(x > 0, x)
+
+
+@_checks_input
 def relu6(x):
     r"""ReLU capped at 6 (Keras "relu6"); the building block of hard sigmoid and hard swish.
 
     .. math::
         f(x) = \min(\max(0, x), 6)
     """
-    x = _check(x)
     return np.clip(x, 0, 6)
 
 
+@_checks_input
 def relu6_grad(x):
     r"""Derivative of ReLU6 (0 at the kinks 0 and 6).
 
     .. math::
         f'(x) = \begin{cases} 1 & 0 < x < 6 \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return _like((x > 0) & (x < 6), x)
 
 
+@_checks_input
 def leaky_relu(x, alpha=0.3):
     r"""Leaky ReLU: a small slope :math:`\alpha` for negative inputs, so the gradient never dies.
 
@@ -277,20 +316,20 @@ def leaky_relu(x, alpha=0.3):
     .. math::
         f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, x, alpha * x).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def leaky_relu_grad(x, alpha=0.3):
     r"""Derivative of leaky ReLU (we return :math:`\alpha` at 0).
 
     .. math::
         f'(x) = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, 1, alpha).astype(x.dtype)
 
 
+@_checks_input
 def prelu(x, alpha=0.25):
     r"""Parametric ReLU: leaky ReLU whose slope :math:`\alpha` is learned, one per feature.
 
@@ -300,22 +339,22 @@ def prelu(x, alpha=0.25):
     .. math::
         f(x) = \begin{cases} x & x > 0 \\ \alpha x & x \le 0 \end{cases}
     """
-    x = _check(x)
     alpha = np.asarray(alpha, dtype=x.dtype)
     return np.where(x > 0, x, alpha * x)
 
 
+@_checks_input
 def prelu_grad(x, alpha=0.25):
     r"""Derivative of PReLU with respect to its input :math:`x` (shape of ``x``).
 
     .. math::
         \frac{\partial f}{\partial x} = \begin{cases} 1 & x > 0 \\ \alpha & x \le 0 \end{cases}
     """
-    x = _check(x)
     alpha = np.asarray(alpha, dtype=x.dtype)
     return np.where(x > 0, 1, alpha).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def prelu_grad_alpha(x):
     r"""Derivative of PReLU with respect to its slope :math:`\alpha`, element by element (shape of ``x``).
 
@@ -324,7 +363,6 @@ def prelu_grad_alpha(x):
     .. math::
         \frac{\partial f}{\partial \alpha} = \begin{cases} 0 & x > 0 \\ x & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, 0, x).astype(x.dtype, copy=False)
 
 
@@ -334,6 +372,7 @@ class RReLUOutput(NamedTuple):
     slope: np.ndarray
 
 
+@_checks_input
 def rrelu_forward(x, lower=1 / 8, upper=1 / 3, training=False, rng=None):
     r"""Randomized leaky ReLU: in training, a slope :math:`a \sim U(l, u)` is drawn for every element.
 
@@ -345,7 +384,6 @@ def rrelu_forward(x, lower=1 / 8, upper=1 / 3, training=False, rng=None):
     .. math::
         f(x) = \begin{cases} x & x > 0 \\ a x & x \le 0 \end{cases}, \quad a \sim U(l, u)
     """
-    x = _check(x)
     if not 0 <= lower <= upper:
         raise ValueError(f"rrelu needs 0 <= lower <= upper, got lower={lower}, upper={upper}")
     if training:
@@ -364,23 +402,23 @@ def rrelu(x, lower=1 / 8, upper=1 / 3, training=False, rng=None):
     return rrelu_forward(x, lower, upper, training, rng).y
 
 
+@_checks_input
 def rrelu_grad(x, lower=1 / 8, upper=1 / 3):
     r"""Derivative of RReLU at inference, where the slope is the mean :math:`(l + u)/2`.
 
     .. math::
         f'(x) = \begin{cases} 1 & x > 0 \\ \frac{l + u}{2} & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, 1, (lower + upper) / 2).astype(x.dtype)
 
 
+@_checks_input
 def rrelu_backward(x, dy, slope):
     r"""Backward pass of RReLU with the ``slope`` that ``rrelu_forward`` returned (training or not).
 
     .. math::
         \frac{\partial L}{\partial x} = \frac{\partial L}{\partial y} \odot \begin{cases} 1 & x > 0 \\ a & x \le 0 \end{cases}
     """
-    x = _check(x)
     dy = as_float_array(dy, "dy")
     if dy.shape != x.shape or np.shape(slope) != x.shape:
         raise ValueError(f"rrelu_backward: x has shape {x.shape}, dy {dy.shape} and slope {np.shape(slope)}; "
@@ -388,23 +426,23 @@ def rrelu_backward(x, dy, slope):
     return dy * np.where(x > 0, 1, slope)
 
 
+@_checks_input
 def elu(x, alpha=1.0):
     r"""Exponential linear unit (no overflow: the exponential only sees :math:`\min(x, 0)`).
 
     .. math::
         f(x) = \begin{cases} x & x > 0 \\ \alpha (e^{x} - 1) & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def elu_grad(x, alpha=1.0):
     r"""Derivative of ELU; for :math:`x \le 0` it equals :math:`f(x) + \alpha`, as the Russian notes write it.
 
     .. math::
         f'(x) = \begin{cases} 1 & x > 0 \\ \alpha e^{x} & x \le 0 \end{cases}
     """
-    x = _check(x)
     return np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype, copy=False)
 
 
@@ -427,6 +465,7 @@ def selu_grad(x):
     return SELU_SCALE * elu_grad(x, SELU_ALPHA)
 
 
+@_checks_input
 def gelu(x, approximate=False):
     r"""Gaussian error linear unit: :math:`x` times the standard normal CDF :math:`\Phi(x)`.
 
@@ -440,13 +479,13 @@ def gelu(x, approximate=False):
     .. math::
         \operatorname{GELU}(x) \approx \frac{x}{2}\left(1 + \tanh\left(\sqrt{2/\pi}\,(x + 0.044715\,x^3)\right)\right)
     """
-    x = _check(x)
     if approximate:
         return x * sigmoid(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))
     from scipy.special import erfc  # imported here: scipy is slow to import
     return _like(0.5 * x * erfc(-x / math.sqrt(2.0)), x)
 
 
+@_checks_input
 def gelu_grad(x, approximate=False):
     r"""Derivative of GELU, with :math:`\varphi` the standard normal density (``approximate=True``:
     the derivative of the tanh form).
@@ -454,7 +493,6 @@ def gelu_grad(x, approximate=False):
     .. math::
         \operatorname{GELU}'(x) = \Phi(x) + x\,\varphi(x), \quad \varphi(x) = \frac{e^{-x^2/2}}{\sqrt{2\pi}}
     """
-    x = _check(x)
     if approximate:
         s = sigmoid(2 * _SQRT_2_OVER_PI * (x + _GELU_CUBIC * x ** 3))  # s = (1 + tanh u) / 2
         return s + 2 * x * s * (1 - s) * _SQRT_2_OVER_PI * (1 + 3 * _GELU_CUBIC * x * x)
@@ -464,23 +502,23 @@ def gelu_grad(x, approximate=False):
     return _like(cdf + x * pdf, x)
 
 
+@_checks_input
 def swish(x):
     r"""Swish, also called SiLU (Keras has both names).
 
     .. math::
         f(x) = x\,\sigma(x) = \frac{x}{1 + e^{-x}}
     """
-    x = _check(x)
     return x * sigmoid(x)
 
 
+@_checks_input
 def swish_grad(x):
     r"""Derivative of swish.
 
     .. math::
         f'(x) = \sigma(x)\,\bigl(1 + x\,(1 - \sigma(x))\bigr)
     """
-    x = _check(x)
     s = sigmoid(x)
     return s * (1 + x * (1 - s))
 
@@ -489,13 +527,13 @@ silu = swish
 silu_grad = swish_grad
 
 
+@_checks_input
 def softplus(x):
     r"""Softplus, a smooth ReLU; computed as ``np.logaddexp(0, x)`` so that it never overflows.
 
     .. math::
         f(x) = \ln(1 + e^{x})
     """
-    x = _check(x)
     return np.logaddexp(0, x)
 
 
@@ -508,131 +546,132 @@ def softplus_grad(x):
     return sigmoid(x)
 
 
+@_checks_input
 def mish(x):
     r"""Mish.
 
     .. math::
         f(x) = x \tanh\bigl(\ln(1 + e^{x})\bigr)
     """
-    x = _check(x)
     return x * np.tanh(softplus(x))
 
 
+@_checks_input
 def mish_grad(x):
     r"""Derivative of mish, with :math:`s = \ln(1 + e^{x})`.
 
     .. math::
         f'(x) = \tanh(s) + x\,\bigl(1 - \tanh^2(s)\bigr)\,\sigma(x)
     """
-    x = _check(x)
     t = np.tanh(softplus(x))
     return t + x * (1 - t * t) * sigmoid(x)
 
 
 # --- piecewise-linear "hard" functions and shrinkage ------------------------------------------
 
+@_checks_input
 def hard_sigmoid(x):
     r"""Hard sigmoid as Keras 3 defines it (Keras 2 used :math:`0.2x + 0.5`, clipped).
 
     .. math::
         f(x) = \frac{\operatorname{ReLU6}(x + 3)}{6} = \begin{cases} 0 & x \le -3 \\ \frac{x}{6} + \frac{1}{2} & -3 < x < 3 \\ 1 & x \ge 3 \end{cases}
     """
-    x = _check(x)
     return np.clip(x + 3, 0, 6) / 6
 
 
+@_checks_input
 def hard_sigmoid_grad(x):
     r"""Derivative of hard sigmoid (0 at the kinks).
 
     .. math::
         f'(x) = \begin{cases} \frac{1}{6} & -3 < x < 3 \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return np.where((x > -3) & (x < 3), 1 / 6, 0).astype(x.dtype)
 
 
+@_checks_input
 def hard_swish(x):
     r"""Hard swish (Keras 3 "hard_silu"), the cheap swish of MobileNetV3.
 
     .. math::
         f(x) = x\,\frac{\operatorname{ReLU6}(x + 3)}{6} = \begin{cases} 0 & x \le -3 \\ \frac{x(x + 3)}{6} & -3 < x < 3 \\ x & x \ge 3 \end{cases}
     """
-    x = _check(x)
     return x * np.clip(x + 3, 0, 6) / 6
 
 
+@_checks_input
 def hard_swish_grad(x):
     r"""Derivative of hard swish (left derivative at the kinks).
 
     .. math::
         f'(x) = \begin{cases} 0 & x \le -3 \\ \frac{2x + 3}{6} & -3 < x < 3 \\ 1 & x \ge 3 \end{cases}
     """
-    x = _check(x)
     return np.where(x <= -3, 0, np.where(x >= 3, 1, (2 * x + 3) / 6)).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def hard_tanh(x, min_val=-1.0, max_val=1.0):
     r"""Hard tanh: the identity clipped to :math:`[a, b]` (default :math:`[-1, 1]`, as PyTorch).
 
     .. math::
         f(x) = \begin{cases} a & x \le a \\ x & a < x < b \\ b & x \ge b \end{cases}
     """
-    x = _check(x)
     return np.clip(x, min_val, max_val).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def hard_tanh_grad(x, min_val=-1.0, max_val=1.0):
     r"""Derivative of hard tanh (0 at the kinks).
 
     .. math::
         f'(x) = \begin{cases} 1 & a < x < b \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return _like((x > min_val) & (x < max_val), x)
 
 
+@_checks_input
 def soft_shrink(x, lambd=0.5):
     r"""Soft shrinkage (soft thresholding): moves every value :math:`\lambda` towards 0.
 
     .. math::
         f(x) = \begin{cases} x - \lambda & x > \lambda \\ x + \lambda & x < -\lambda \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return np.where(x > lambd, x - lambd, np.where(x < -lambd, x + lambd, 0)).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def soft_shrink_grad(x, lambd=0.5):
     r"""Derivative of soft shrinkage (0 at :math:`\pm\lambda`).
 
     .. math::
         f'(x) = \begin{cases} 1 & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return _like(np.abs(x) > lambd, x)
 
 
+@_checks_input
 def hard_shrink(x, lambd=0.5):
     r"""Hard shrinkage: values within :math:`\lambda` of 0 become 0, the others are kept.
 
     .. math::
         f(x) = \begin{cases} x & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return np.where(np.abs(x) > lambd, x, 0).astype(x.dtype, copy=False)
 
 
+@_checks_input
 def hard_shrink_grad(x, lambd=0.5):
     r"""Derivative of hard shrinkage (undefined at :math:`\pm\lambda`, where we return 0).
 
     .. math::
         f'(x) = \begin{cases} 1 & |x| > \lambda \\ 0 & \text{otherwise} \end{cases}
     """
-    x = _check(x)
     return _like(np.abs(x) > lambd, x)
 
 
 # --- functions of a whole axis: softmax and maxout ----------------------------------------------
 
+@_checks_input
 def softmax(x, axis=-1):
     r"""Softmax along ``axis``: turns scores into probabilities that sum to 1.
 
@@ -641,9 +680,10 @@ def softmax(x, axis=-1):
     .. math::
         \operatorname{softmax}(x)_i = \frac{e^{x_i}}{\sum_j e^{x_j}} = \frac{e^{x_i - \max_k x_k}}{\sum_j e^{x_j - \max_k x_k}}
     """
-    x = _check(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e, axis=axis, keepdims=True)
+    e = x - x.max(axis=axis, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
 
 
 def softmax_backward(x, dy, axis=-1):
@@ -825,7 +865,11 @@ def get_backward(identifier, **kwargs):
     if identifier is softmax or (isinstance(identifier, str) and identifier.lower() == "softmax"):
         return functools.partial(softmax_backward, **kwargs)
     grad = get_derivative(identifier, **kwargs)
+    if grad is relu_grad:
+        return relu_backward
+    grad = unchecked(grad)
 
+    @_checks_input
     def backward(x, dy):
         return dy * grad(x)
 

@@ -14,6 +14,18 @@ For a layer :math:`y = f(x; \theta)` backward applies the chain rule with the up
     \frac{\partial L}{\partial x} = \left(\frac{\partial y}{\partial x}\right)^T \delta, \qquad
     \frac{\partial L}{\partial \theta} = \left(\frac{\partial y}{\partial \theta}\right)^T \delta
 
+As in Keras (where ``__call__`` checks and ``call`` computes), ``forward`` and ``backward`` live in
+the base class ``Layer``: they check their argument (finite floats, shapes, call order, building on
+first use) and hand it to the layer's own ``call(x, training)`` and ``call_backward(dy)``, which
+hold the math. ``Sequential.fit`` checks the data once and then calls ``call``/``call_backward``
+directly. A layer written by hand may instead override ``forward`` and ``backward`` themselves.
+
+Layers with an ``activation`` (Dense, Conv2D, Activation) compute :math:`y = f(z)` and also take
+``backward(dy, skip_activation=True)``: then ``dy`` is :math:`\partial L/\partial z`, the gradient of the
+pre-activation, and the activation's backward is skipped. ``Sequential`` uses it for the fused
+softmax (or sigmoid) + crossentropy gradient :math:`(p - y)/N`; the name of the activation is
+``layer.get_config()["activation"]``.
+
 Conventions:
 
 * Weights are float64 by default (NumPy's default, and what ``nnlib.gradcheck`` needs); pass
@@ -80,7 +92,8 @@ def _resolve_activation(identifier):
 
         def backward(z, dy):
             raise ValueError(f"cannot backpropagate through activation {name!r}: {message}")
-    return _Activation(name, forward, backward)
+    # the layer applies them to the z it computed from a checked input: no need to check z again
+    return _Activation(name, activations.unchecked(forward), activations.unchecked(backward))
 
 
 class Layer:
@@ -110,6 +123,33 @@ class Layer:
         """``layer(x)`` is ``layer.forward(x)``, as calling a Keras layer."""
         return self.forward(x, training=training)
 
+    # --- forward and backward: checks here, the computation in call / call_backward ---
+
+    def forward(self, x, training=False):
+        """Check ``x`` (batch, *input_shape), build the layer on first use, then compute ``call(x, training)``."""
+        return self.call(self._prepare_input(x), training)
+
+    def backward(self, dy, skip_activation=False):
+        r"""Check ``dy`` = :math:`\partial L/\partial y` (after a forward), then compute
+        ``call_backward(dy, skip_activation)``: returns :math:`\partial L/\partial x`, fills ``grads``.
+
+        ``skip_activation=True`` (layers with an activation): ``dy`` is already :math:`\partial L/\partial z`,
+        the gradient of the pre-activation :math:`z`; without an activation it changes nothing.
+        """
+        return self.call_backward(self._check_backward(dy), skip_activation)
+
+    def call(self, x, training=False):
+        """The forward computation, on an ``x`` that ``forward`` has checked; every layer defines it."""
+        raise NotImplementedError(f"{type(self).__name__} must define call(x, training) (or override forward)")
+
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
+        r"""The backward computation, on a ``dy`` that ``backward`` has checked; every layer defines it.
+
+        ``input_grad=False`` says that nothing needs :math:`\partial L/\partial x` (the first layer of a
+        model): Dense and Conv2D then skip that product and return ``None``; the other layers ignore it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define call_backward(dy) (or override backward)")
+
     # --- building and shapes ---
 
     def build(self, input_shape):
@@ -130,22 +170,24 @@ class Layer:
         return _as_shape(input_shape)
 
     def _prepare_input(self, x):
-        """Check ``x`` (batch, *input_shape), build on first use, cast to the layer's dtype if it has weights."""
+        """Check ``x`` (batch, *input_shape): finite floats, the shape of ``input_spec``; build on first use."""
         x = as_float_array(x, f"input of layer {self.name!r}")
         if x.ndim < 2:
             raise ValueError(f"Layer {self.name!r} expects a batch of samples, shape (batch, ...); "
                              f"got shape {x.shape}. For a single sample use x[None].")
         if not self.built:
             self.build(x.shape[1:])
+        self._check_input_shape(x.shape)
+        return x
+
+    def _check_input_shape(self, shape):
+        """Raise unless ``shape`` (batch axis first) fits ``input_spec`` (``None`` there: any size)."""
         spec = self.input_spec
-        mismatch = spec is not None and (x.ndim != len(spec) + 1
-                                         or any(e is not None and e != a for e, a in zip(spec, x.shape[1:])))
+        mismatch = spec is not None and tuple(shape[1:]) != spec and (
+            len(shape) != len(spec) + 1 or any(e is not None and e != a for e, a in zip(spec, shape[1:])))
         if mismatch:
             raise ValueError(f"Layer {self.name!r} expects input of shape {_shape_str((None,) + spec)}, "
-                             f"got shape {x.shape}")
-        if self.params:
-            x = x.astype(self.dtype, copy=False)
-        return x
+                             f"got shape {tuple(shape)}")
 
     def _check_backward(self, dy):
         if self.cache is None:
@@ -266,23 +308,22 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return _as_shape(input_shape)[:-1] + (self.units,)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def call(self, x, training=False):
+        x = x.astype(self.dtype, copy=False)
         z = x @ self.params["kernel"]
         if self.use_bias:
             z += self.params["bias"]
         self.cache = DenseCache(x, z)
         return z if self._act is None else self._act.forward(z)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         x, z = self.cache
         self._check_dy_shape(dy, z.shape)
-        dz = dy if self._act is None else self._act.backward(z, dy)
+        dz = dy if self._act is None or skip_activation else self._act.backward(z, dy)
         self.grads["kernel"] = x.T @ dz
         if self.use_bias:
             self.grads["bias"] = dz.sum(axis=0)
-        return dz @ self.params["kernel"].T
+        return dz @ self.params["kernel"].T if input_grad else None
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "activation": _act_name(self._act),
@@ -312,15 +353,13 @@ class Activation(Layer):
         self.activation = activation
         self._act = _resolve_activation(activation)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def call(self, x, training=False):
         self.cache = ActivationCache(x)
         return x.copy() if self._act is None else self._act.forward(x)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         self._check_dy_shape(dy, self.cache.x.shape)
-        return dy if self._act is None else self._act.backward(self.cache.x, dy)
+        return dy if self._act is None or skip_activation else self._act.backward(self.cache.x, dy)
 
     def get_config(self):
         return {**super().get_config(), "activation": _act_name(self._act)}
@@ -450,6 +489,7 @@ class Conv2D(_ImageLayer):
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.seed = seed
+        self.scratch = _kernels.Scratch()   # the im2col work arrays, reused from step to step
 
     def build(self, input_shape):
         input_shape = super().build(input_shape)
@@ -466,33 +506,32 @@ class Conv2D(_ImageLayer):
     def _output_channels(self, channels):
         return self.filters
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
-        x_nchw = self._to_nchw(x)
+    def call(self, x, training=False):
+        x_nchw = self._to_nchw(x.astype(self.dtype, copy=False))
         pads = self._pads(*x_nchw.shape[2:])
-        x_padded = self._pad(x_nchw, pads)
+        x_padded = np.ascontiguousarray(self._pad(x_nchw, pads))   # made contiguous once, for both passes
         if x_padded.shape[2] < self.kernel_size[0] or x_padded.shape[3] < self.kernel_size[1]:
             raise ValueError(f"Layer {self.name!r}: kernel {self.kernel_size} is larger than the (padded) image "
                              f"{x_padded.shape[2:]}; use padding='same' or a larger input")
         kernel = self.params["kernel"].transpose(3, 2, 0, 1)                  # (F, C, kh, kw)
-        z = _kernels.conv2d_forward(x_padded, kernel, self.strides)            # (N, F, OH, OW)
-        if self.use_bias:
-            z += self.params["bias"][:, None, None]
+        z = _kernels.conv2d_forward(x_padded, kernel, self.strides, self.params.get("bias"),
+                                    self.scratch)                              # (N, F, OH, OW)
         z = self._from_nchw(z)
         self.cache = Conv2DCache(x_padded, pads, z)
         return z if self._act is None else self._act.forward(z)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         x_padded, pads, z = self.cache
         self._check_dy_shape(dy, z.shape)
-        dz = self._to_nchw(dy if self._act is None else self._act.backward(z, dy))
+        dz = self._to_nchw(dy if self._act is None or skip_activation else self._act.backward(z, dy))
         kernel = self.params["kernel"].transpose(3, 2, 0, 1)
-        dx_padded, dkernel = _kernels.conv2d_backward(x_padded, kernel, dz, self.strides)
+        bias_grad = np.empty(self.filters, dtype=dz.dtype) if self.use_bias else None
+        dx_padded, dkernel = _kernels.conv2d_backward(x_padded, kernel, dz, self.strides, self.scratch, input_grad,
+                                                      bias_grad)
         self.grads["kernel"] = dkernel.transpose(2, 3, 1, 0)
         if self.use_bias:
-            self.grads["bias"] = dz.sum(axis=(0, 2, 3))
-        return self._from_nchw(self._unpad(dx_padded, pads))
+            self.grads["bias"] = bias_grad
+        return None if dx_padded is None else self._from_nchw(self._unpad(dx_padded, pads))
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters, "kernel_size": self.kernel_size,
@@ -531,16 +570,15 @@ class MaxPooling2D(_ImageLayer):
         self.input_spec = self._join(None, None, self._split(input_shape)[2])
         return input_shape
 
-    def forward(self, x, training=False):
-        x_nchw = self._to_nchw(self._prepare_input(x))
+    def call(self, x, training=False):
+        x_nchw = self._to_nchw(x)
         pads = self._pads(*x_nchw.shape[2:])
         x_padded = self._pad(x_nchw, pads, value=-np.inf)
         y, argmax = _kernels.max_pool2d_forward(x_padded, self.pool_size, self.strides)
         self.cache = MaxPoolCache(x_padded.shape, pads, argmax)
         return self._from_nchw(y)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         padded_shape, pads, argmax = self.cache
         self._check_dy_shape(dy, self._nchw_to_format(argmax.shape))
         dx = _kernels.max_pool2d_backward(self._to_nchw(dy), argmax, padded_shape, self.pool_size, self.strides)
@@ -581,8 +619,8 @@ class AveragePooling2D(_ImageLayer):
         self.input_spec = self._join(None, None, self._split(input_shape)[2])
         return input_shape
 
-    def forward(self, x, training=False):
-        x_nchw = self._to_nchw(self._prepare_input(x))
+    def call(self, x, training=False):
+        x_nchw = self._to_nchw(x)
         pads = self._pads(*x_nchw.shape[2:])
         x_padded = self._pad(x_nchw, pads)
         y = _kernels.avg_pool2d_forward(x_padded, self.pool_size, self.strides)
@@ -594,8 +632,7 @@ class AveragePooling2D(_ImageLayer):
         self.cache = AvgPoolCache(x_padded.shape, y.shape, pads, scale)
         return self._from_nchw(y)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         padded_shape, output_shape, pads, scale = self.cache
         self._check_dy_shape(dy, self._nchw_to_format(output_shape))
         dy = self._to_nchw(dy)
@@ -622,13 +659,11 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape):
         return (int(np.prod(_as_shape(input_shape))),)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def call(self, x, training=False):
         self.cache = FlattenCache(x.shape)
         return x.reshape(x.shape[0], -1)
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         shape = self.cache.shape
         self._check_dy_shape(dy, (shape[0], int(np.prod(shape[1:]))))
         return dy.reshape(shape)
@@ -665,8 +700,7 @@ class Dropout(Layer):
         self.seed = seed
         self.rng = initializers.rng_for(seed)
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def call(self, x, training=False):
         if not training or self.rate == 0:
             self.cache = DropoutCache(None, x.shape)
             return x
@@ -681,8 +715,7 @@ class Dropout(Layer):
         self.cache = DropoutCache(mask, x.shape)
         return x * mask
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         mask, shape = self.cache
         self._check_dy_shape(dy, shape)
         return dy if mask is None else dy * mask
@@ -758,8 +791,8 @@ class BatchNormalization(Layer):
         self.input_spec = tuple(s if i == axis - 1 else None for i, s in enumerate(input_shape))
         return input_shape
 
-    def forward(self, x, training=False):
-        x = self._prepare_input(x)
+    def call(self, x, training=False):
+        x = x.astype(self.dtype, copy=False)
         axis = self._feature_axis(x.ndim)
         others = tuple(i for i in range(x.ndim) if i != axis)
         shape = [1] * x.ndim
@@ -782,8 +815,7 @@ class BatchNormalization(Layer):
             y = y + self.params["beta"].reshape(shape)
         return y
 
-    def backward(self, dy):
-        dy = self._check_backward(dy)
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
         x_hat, inv_std, training = self.cache
         self._check_dy_shape(dy, x_hat.shape)
         axis = self._feature_axis(dy.ndim)

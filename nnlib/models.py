@@ -31,7 +31,8 @@ the logits). It is the gradient of the unclipped loss: where Keras clips :math:`
 :math:`[10^{-7}, 1 - 10^{-7}]` the clipped loss would have a zero gradient instead, and a confidently
 wrong prediction would stop learning. The reported loss value is Keras's (clipped) crossentropy,
 computed directly from :math:`p`. With ``from_logits=True`` losses nothing is fused: the loss's own
-gradient is already the stable one.
+gradient is already the stable one. The last layer receives this gradient through
+``layer.backward(dz, skip_activation=True)`` (see :mod:`nnlib.layers`).
 
 **Epoch logs.** ``loss`` and the metrics of an epoch are computed once per epoch from the
 predictions made on each batch during that epoch (before each batch's update), which is what
@@ -133,6 +134,8 @@ class Sequential:
         for layer in self.layers:
             if not layer.built:
                 layer.build(shape)
+            elif isinstance(layer, layers_module.Layer):   # built before: fit will not check its input again
+                layer._check_input_shape((None, *shape))
             shape = tuple(layer.compute_output_shape(shape))
             self._output_shapes.append(shape)
         self._batch_input_shape = input_shape
@@ -254,9 +257,11 @@ class Sequential:
 
     # --- forward -----------------------------------------------------------------------------------
 
-    def _forward(self, x, training):
+    def _forward(self, x, training, checked=True):
+        """The output for ``x``. ``checked=False`` once ``x`` has been checked against the model's input
+        shape (``_check_input``): each layer then skips its own input checks (``_call``)."""
         for layer in self.layers:
-            x = layer.forward(x, training=training)
+            x = layer.forward(x, training) if checked else _call(layer)(x, training)
         return x
 
     def __call__(self, x, training=False):
@@ -270,7 +275,7 @@ class Sequential:
         x = as_float_array(x, "x", min_ndim=2)
         self._build_for(x)
         self._check_input(x)
-        return np.concatenate([self._forward(x[i:i + batch_size], training=False)
+        return np.concatenate([self._forward(x[i:i + batch_size], training=False, checked=False)
                                for i in range(0, len(x), batch_size)])
 
     def _check_input(self, x):
@@ -328,8 +333,10 @@ class Sequential:
         """The fused output gradient that applies to this model and loss, or None."""
         if not self.layers or getattr(self.loss.value, "keywords", {}).get("from_logits"):
             return None   # with logits the loss's own gradient is already the stable one
-        act = getattr(self.layers[-1], "_act", None)
-        name = getattr(act, "name", None)
+        last = self.layers[-1]
+        if type(last).backward is not layers_module.Layer.backward:
+            return None   # a layer with its own backward may not take skip_activation
+        name = last.get_config().get("activation")
         return _Fused(name, self.loss.name) if (name, self.loss.name) in _FUSABLE else None
 
     def _output_gradient(self, fused, y, out):
@@ -358,18 +365,21 @@ class Sequential:
             return float(-np.sum(y * np.log(p)) / len(y))
         return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
-    def _backward(self, fused, grad):
-        layers = self.layers
-        if fused is not None:   # the last layer's backward without its activation: grad is dL/dz
-            last = layers[-1]
-            act, last._act = last._act, None
-            try:
-                grad = last.backward(grad)
-            finally:
-                last._act = act
-            layers = layers[:-1]
-        for layer in reversed(layers):
-            grad = layer.backward(grad)
+    def _backward(self, fused, grad, checked=True):
+        """Backpropagate ``grad``, dL/d(output) or, when ``fused``, dL/dz of the last layer.
+
+        ``checked=False`` (fit) skips the layers' checks of dy, and the first layer's dL/dx, which
+        nothing uses (``Layer.call_backward(dy, skip_activation, input_grad)``).
+        """
+        for i in reversed(range(len(self.layers))):
+            layer = self.layers[i]
+            skip_activation = fused is not None and i == len(self.layers) - 1
+            if type(layer).backward is not layers_module.Layer.backward:   # a layer's own backward(dy)
+                grad = layer.backward(grad)
+            elif checked:
+                grad = layer.backward(grad, skip_activation)
+            else:
+                grad = layer.call_backward(grad, skip_activation, i > 0)
 
     def _grads_and_vars(self):
         return [(layer.grads[key], param) for layer in self.layers if layer.trainable
@@ -461,8 +471,8 @@ class Sequential:
                 for cb in batch_cbs:
                     cb.on_train_batch_begin(step, {})
                 yb = y[index]
-                out = self._forward(x[index], training=True)
-                self._backward(fused, self._output_gradient(fused, yb, out))
+                out = self._forward(x[index], training=True, checked=False)
+                self._backward(fused, self._output_gradient(fused, yb, out), checked=False)
                 optimizer.apply_gradients(self._grads_and_vars())
                 outputs.append(out)
                 if batch_cbs:   # the epoch's logs so far (Keras's running means), computed only if read
@@ -517,6 +527,12 @@ class Sequential:
 
     def __repr__(self):
         return f"Sequential(name={self.name!r}, layers=[{', '.join(layer.name for layer in self.layers)}])"
+
+
+def _call(layer):
+    """``layer.call``, the forward without input checks, when the layer keeps ``Layer.forward``
+    (checks, then ``call``); else the layer's own ``forward``."""
+    return layer.call if type(layer).forward is layers_module.Layer.forward else layer.forward
 
 
 def _resolve_metric(identifier, loss, y_true_shape=None, y_pred_shape=None):

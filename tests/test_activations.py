@@ -340,3 +340,33 @@ def test_module_imports_fast_and_clean():
             "print([m for m in ('scipy', 'numba', 'matplotlib', 'sklearn') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_relu_backward_is_dy_times_the_derivative_and_get_backward_uses_it():
+    rng = np.random.default_rng(7)
+    x = away_from_kinks(rng.normal(size=(4, 5)))
+    dy = rng.normal(size=(4, 5))
+    assert act.get_backward("relu") is act.relu_backward
+    np.testing.assert_array_equal(act.relu_backward(x, dy), dy * act.relu_grad(x))
+    assert rel_error(act.relu_backward(x, dy), numerical_jvp(act.relu, x, dy)) < 1e-6
+    x32, dy32 = x.astype(np.float32), dy.astype(np.float32)
+    assert act.relu_backward(x32, dy32).dtype == np.float32
+    assert act.relu_backward(x32, dy).dtype == np.float64       # as dy * relu_grad(x32) would be
+    with pytest.raises(ValueError, match="contains NaN"):
+        act.relu_backward(np.array([1.0, np.nan]), np.ones(2))
+
+
+def test_unchecked_skips_only_the_input_check():
+    x = np.array([[-1.0, np.nan, 2.0]])
+    with pytest.raises(ValueError, match=r"x contains NaN at index \(0, 1\)"):
+        act.relu(x)
+    np.testing.assert_array_equal(act.unchecked(act.relu)(x), [[0.0, np.nan, 2.0]])   # layers' z: no check
+    leaky = act.unchecked(functools.partial(act.leaky_relu, alpha=0.1))
+    np.testing.assert_allclose(leaky(np.array([-1.0, 2.0])), [-0.1, 2.0])
+    custom = lambda z: z   # noqa: E731 - a foreign callable is returned as it is
+    assert act.unchecked(custom) is custom
+    finite = np.random.default_rng(8).normal(size=(3, 4))
+    for name in NAMES + ["softmax"]:
+        np.testing.assert_array_equal(act.unchecked(act.get(name))(finite), act.get(name)(finite))
+    backward = act.get_backward("tanh")
+    np.testing.assert_array_equal(act.unchecked(backward)(finite, finite), backward(finite, finite))

@@ -94,3 +94,20 @@ def test_suggestion_counts_a_swap_of_neighbours_as_one_typo():
         lookup(registry, "adma", "optimizer")
     with pytest.raises(ValueError, match="Did you mean 'rmsprop'\\?"):
         lookup(registry, "rmsporp", "optimizer")
+
+
+def test_as_float_array_fast_path_returns_the_array_and_keeps_exact_messages():
+    x = np.arange(6, dtype=np.float32).reshape(2, 3)
+    assert as_float_array(x) is x                        # a finite float array is passed through, no copy
+    big = np.full(4, 3e38, dtype=np.float32)             # finite, though its sum overflows float32
+    assert as_float_array(big) is big
+    for bad, message in [(np.array([[0.0, 1.0], [np.nan, 2.0]], np.float32), r"contains NaN at index \(1, 0\)"),
+                         (np.array([1.0, -np.inf]), r"contains inf at index \(1,\)")]:
+        with pytest.raises(ValueError, match=message):
+            as_float_array(bad)
+    with pytest.raises(ValueError, match=r"must have 3 dimension\(s\), got shape \(2, 3\)"):
+        as_float_array(x, ndim=3)
+    with pytest.raises(ValueError, match=r"at least 3 dimension\(s\), got shape \(2, 3\)"):
+        as_float_array(x, min_ndim=3)
+    with pytest.raises(ValueError, match="is empty"):
+        as_float_array(np.zeros((0, 2)))

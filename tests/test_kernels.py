@@ -171,3 +171,78 @@ def test_bad_input_messages():
             getattr(K, f"avg_pool2d_backward_{path}")(np.ones((2, 3, 2)), x.shape)
     with pytest.raises(ValueError, match=r"col2im: dcols has shape \(3, 4\)"):
         K.col2im_numba(np.ones((3, 4)), 3, 3, 1, 1, np.zeros((2, 3, 5, 5)))
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_conv_bias_scratch_and_skipped_input_gradient(path, monkeypatch):
+    forward = getattr(K, f"conv2d_forward_{path}")
+    backward = getattr(K, f"conv2d_backward_{path}")
+    monkeypatch.setattr(K, "BLOCK_BYTES", 2000)     # a few images per block, the last block smaller
+    scratch = K.Scratch()
+    for x_shape, w_shape, stride in CONV_CASES + [((7, 2, 6, 6), (3, 3, 3), 1)]:
+        x, w, y, dy = conv_inputs(x_shape, w_shape, stride, seed=5)
+        bias = np.arange(w.shape[0], dtype=float)
+        np.testing.assert_allclose(forward(x, w, stride, bias, scratch), y + bias[:, None, None], atol=1e-12)
+        dx_ref, dw_ref = K.conv2d_backward_naive(x, w, dy, stride)
+        db = np.full(w.shape[0], np.nan)
+        dx, dw = backward(x, w, dy, stride, scratch, True, db)
+        np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
+        np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
+        np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)), atol=1e-12)
+        no_dx, dw_only = backward(x, w, dy, stride, scratch, False)
+        assert no_dx is None
+        np.testing.assert_allclose(dw_only, dw_ref, atol=1e-12)
+    with pytest.raises(ValueError, match=r"bias has shape \(4,\), expected \(3,\)"):
+        forward(x, w, stride, np.zeros(4))
+    with pytest.raises(ValueError, match=r"bias_grad has shape \(2,\), expected \(3,\)"):
+        backward(x, w, dy, stride, scratch, True, np.zeros(2))
+
+
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+@pytest.mark.parametrize("keep_bytes", [0, 2 ** 25])
+def test_backward_reuses_the_forward_windows_only_for_the_same_input(path, keep_bytes, monkeypatch):
+    forward = getattr(K, f"conv2d_forward_{path}")
+    backward = getattr(K, f"conv2d_backward_{path}")
+    monkeypatch.setattr(K, "KEEP_COLS_BYTES", keep_bytes)   # 0: nothing is kept, backward copies again
+    monkeypatch.setattr(K, "BLOCK_BYTES", 3000)
+    scratch = K.Scratch()
+    x1, w, _, dy = conv_inputs((5, 2, 6, 7), (3, 3, 2), 1, seed=6)
+    x2 = conv_inputs((5, 2, 6, 7), (3, 3, 2), 1, seed=7)[0]
+    forward(x1, w, 1, None, scratch)
+    assert (scratch.kept_cols_of is not None) == bool(keep_bytes)
+    for x in (x2, x1, x2):                                   # another input never reads x1's windows
+        dx_ref, dw_ref = K.conv2d_backward_naive(x, w, dy)
+        dx, dw = backward(x, w, dy, 1, scratch)
+        np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
+        np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
+    w2 = np.ones((3, 2, 2, 2))                               # another kernel size: the windows differ
+    dy2 = np.ones((5, 3, 5, 6))
+    np.testing.assert_allclose(backward(x1, w2, dy2, 1, scratch)[1], K.conv2d_backward_naive(x1, w2, dy2)[1],
+                               atol=1e-12)
+
+
+def test_scratch_arrays_grow_and_are_reused():
+    scratch = K.Scratch()
+    a = scratch.array("cols", (3, 4), np.float64)
+    b = scratch.array("cols", (2, 5), np.float64)             # smaller: the same memory
+    assert np.shares_memory(a, b) and b.shape == (2, 5) and b.flags.c_contiguous
+    c = scratch.array("cols", (5, 5), np.float64)             # larger: a new buffer
+    assert c.shape == (5, 5) and not np.shares_memory(a, c)
+    assert scratch.array("cols", (2, 2), np.float32).dtype == np.float32
+
+
+def test_layout_copies_agree_on_every_path():
+    rng = np.random.default_rng(4)
+    rows = rng.standard_normal((3, 2 * 4 * 5))                # (F, N*OH*OW)
+    bias = rng.standard_normal(3)
+    expected = rows.reshape(3, 2, 4, 5).transpose(1, 0, 2, 3) + bias[:, None, None]
+    for to_nchw in (K._rows_to_nchw_loops, K._rows_to_nchw_loops.py_func, K._rows_to_nchw_numpy):
+        y = np.empty((2, 3, 4, 5))
+        to_nchw(rows, bias, y)
+        np.testing.assert_array_equal(y, expected)
+    dy = rng.standard_normal((2, 3, 4, 5)).transpose(0, 1, 3, 2).copy().transpose(0, 1, 3, 2)  # not contiguous
+    for to_rows in (K._nchw_to_rows_loops, K._nchw_to_rows_loops.py_func, K._nchw_to_rows_numpy):
+        out, db = np.empty((3, 40)), np.ones(3)
+        to_rows(dy, out, db)
+        np.testing.assert_array_equal(out, dy.transpose(1, 0, 2, 3).reshape(3, -1))
+        np.testing.assert_allclose(db, 1 + dy.sum(axis=(0, 2, 3)), atol=1e-12)     # the sums are added

@@ -360,3 +360,77 @@ def test_a_small_cnn_learns_by_hand_written_sgd():
 
     losses = [step() for _ in range(60)]
     assert losses[-1] < 0.5 * losses[0], losses[::10]
+
+
+# --- the unchecked path (call / call_backward) and the options of backward ---------------------------
+
+def twin_without_activation(layer, x):
+    """A copy of ``layer`` with the same weights and no activation, run forward on ``x``."""
+    config = {k: v for k, v in layer.get_config().items() if k in ("units", "filters", "kernel_size", "strides",
+                                                                   "padding", "data_format", "use_bias")}
+    twin = type(layer)(**config)
+    twin.build(x.shape[1:])
+    twin.set_weights(layer.get_weights())
+    twin.forward(x, training=True)
+    return twin
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: layers.Dense(3, activation="softmax", seed=0, bias_initializer="random_normal"), rand(5, 4)),
+    (lambda: layers.Conv2D(2, 3, activation="relu", padding="same", seed=1), away_from_zero(2, 5, 5, 3)),
+])
+def test_skip_activation_takes_the_gradient_of_the_pre_activation(make, x):
+    layer = make()
+    y = layer.forward(x, training=True)
+    dz = rand(*y.shape, seed=9)
+    dx = layer.backward(dz, skip_activation=True)
+    twin = twin_without_activation(layer, x)
+    np.testing.assert_allclose(dx, twin.backward(dz), atol=1e-12)
+    for key in layer.params:
+        np.testing.assert_allclose(layer.grads[key], twin.grads[key], atol=1e-12)
+    activation = layers.Activation("sigmoid")
+    activation.forward(x, training=True)
+    assert activation.backward(x, skip_activation=True) is x       # the Activation layer passes dz through
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda: layers.Dense(3, activation="tanh", seed=0), rand(5, 4)),
+    (lambda: layers.Conv2D(2, 3, activation="tanh", seed=1), rand(2, 6, 5, 3)),
+    (lambda: layers.Conv2D(2, 3, strides=2, padding="same", data_format="channels_first", seed=2), rand(3, 2, 7, 6)),
+])
+def test_call_backward_without_the_input_gradient_fills_the_same_grads(make, x):
+    layer = make()
+    y = layer.forward(x, training=True)
+    dy = rand(*y.shape, seed=3)
+    dx = layer.backward(dy)
+    grads = {k: g.copy() for k, g in layer.grads.items()}
+    assert layer.call_backward(dy, input_grad=False) is None
+    for key, g in grads.items():
+        np.testing.assert_allclose(layer.grads[key], g, atol=1e-12)
+    np.testing.assert_allclose(layer.call_backward(dy), dx, atol=1e-12)    # call_backward = backward unchecked
+    np.testing.assert_allclose(layer.call(x, training=True), y, atol=1e-12)
+
+
+def test_conv2d_scratch_is_reused_across_batch_sizes_and_dtypes():
+    layer = layers.Conv2D(3, 3, padding="same", seed=4)
+    fresh = layers.Conv2D(3, 3, padding="same", seed=4)
+    for batch in (4, 1, 6, 2):
+        x = rand(batch, 7, 7, 2, seed=batch)
+        y = layer.forward(x, training=True)
+        np.testing.assert_allclose(y, fresh.forward(x), atol=1e-12)
+        dy = rand(*y.shape, seed=10 + batch)
+        fresh.forward(x, training=True)
+        np.testing.assert_allclose(layer.backward(dy), fresh.backward(dy), atol=1e-12)
+        fresh.scratch = _kernels.Scratch()                      # the reference starts from nothing each time
+    assert layer.scratch.buffers                                # the work arrays were kept
+    single = layers.Conv2D(3, 3, dtype="float32", seed=4)
+    single.scratch = layer.scratch                              # float64 buffers are not reused for float32
+    assert single.forward(rand(2, 5, 5, 2).astype(np.float32)).dtype == np.float32
+
+
+def test_layer_without_call_says_what_to_define():
+    class Nothing(layers.Layer):
+        pass
+
+    with pytest.raises(NotImplementedError, match=r"Nothing must define call\(x, training\)"):
+        Nothing().forward(np.ones((2, 3)))

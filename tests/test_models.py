@@ -406,3 +406,82 @@ def test_get_weights_before_build():
     model = models.Sequential([layers.Dense(1)])
     with pytest.raises(RuntimeError, match="not built"):
         model.get_weights()
+
+
+# --- fit's unchecked path ---------------------------------------------------------------------------
+
+def test_fit_step_applies_exactly_the_checked_gradients():
+    """One full-batch SGD epoch of fit (layers called without their checks, fused output gradient,
+    no input gradient for the first layer) moves the weights by -lr * compute_gradients."""
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(8, 3)), rng.integers(0, 4, 8)
+
+    def make():
+        model = models.Sequential([layers.Dense(5, activation="relu", seed=0), layers.BatchNormalization(),
+                                   layers.Dense(4, activation="softmax", seed=1)])
+        model.compile(optimizers.SGD(learning_rate=0.5), "sparse_categorical_crossentropy")
+        model.build((None, 3))
+        return model
+
+    checked, fitted = make(), make()
+    _, grads_and_vars = checked.compute_gradients(x, y)
+    expected = [var - 0.5 * g for g, var in grads_and_vars]
+    fitted.fit(x, y, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    after = [w for layer in fitted.layers for w in layer.params.values()]
+    for a, e in zip(after, expected):
+        np.testing.assert_allclose(a, e, atol=1e-12)
+
+
+def test_fit_checks_the_data_once_with_a_clear_message():
+    model = models.Sequential([layers.Dense(2, input_shape=(3,))])
+    model.compile("sgd", "mse")
+    x = np.ones((4, 3))
+    x[2, 1] = np.nan
+    with pytest.raises(ValueError, match=r"x contains NaN at index \(2, 1\)"):
+        model.fit(x, np.ones((4, 2)), verbose=0)
+
+
+def test_a_prebuilt_layer_of_another_input_shape_is_reported_at_build():
+    dense = layers.Dense(2)
+    dense.build((5,))
+    with pytest.raises(ValueError, match=r"Layer 'dense' expects input of shape \(None, 5\), got shape \(None, 4\)"):
+        models.Sequential([models.Input((4,)), dense])
+
+
+class Scale(layers.Layer):
+    """A layer written by hand with its own forward/backward (the contract), not call/call_backward."""
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        self.params = {"scale": np.full(input_shape, 2.0)}
+        self.grads = {"scale": np.zeros(input_shape)}
+        return input_shape
+
+    def forward(self, x, training=False):
+        x = self._prepare_input(x)
+        self.cache = x
+        return x * self.params["scale"]
+
+    def backward(self, dy):
+        self.grads["scale"] = (dy * self.cache).sum(axis=0)
+        return dy * self.params["scale"]
+
+
+class SoftmaxByHand(layers.Activation):
+    """An Activation whose backward is its own: Sequential must not fuse (it cannot skip the activation)."""
+
+    def backward(self, dy):
+        return super().backward(dy)
+
+
+def test_layers_with_their_own_forward_and_backward_train_in_sequential():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(6, 3)), np.eye(2)[rng.integers(0, 2, 6)]
+    model = models.Sequential([Scale(), layers.Dense(2, seed=0), SoftmaxByHand("softmax")])
+    model.compile("sgd", "categorical_crossentropy")
+    model.build((None, 3))
+    assert model._fused() is None
+    assert max(gradient_errors(model, x, y)) < 1e-6
+    history = model.fit(x, y, epochs=3, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+    assert not np.allclose(model.layers[0].params["scale"], 2.0)     # the hand-written layer was trained
