@@ -111,3 +111,22 @@ def test_as_float_array_fast_path_returns_the_array_and_keeps_exact_messages():
         as_float_array(x, min_ndim=3)
     with pytest.raises(ValueError, match="is empty"):
         as_float_array(np.zeros((0, 2)))
+
+
+def test_numpy_path_is_chosen_automatically_when_numba_is_missing():
+    """Without Numba installed (simulated: ``import numba`` fails), every kernel runs on NumPy."""
+    code = (
+        "import sys\n"
+        "sys.modules['numba'] = None  # makes 'import numba' raise ImportError, as if not installed\n"
+        "import numpy as np\n"
+        "from nnlib._backend import use_numba\n"
+        "from nnlib import layers, neuron, datasets\n"
+        "assert not use_numba()\n"
+        "x = np.random.default_rng(0).standard_normal((2, 6, 6, 1))\n"
+        "y = layers.MaxPooling2D()(layers.Conv2D(2, 3)(x))\n"
+        "X, t = datasets.logic_gate('and')\n"
+        "p = neuron.Perceptron(seed=0).fit(X, t)\n"
+        "print(y.shape, p.score(X, t), 'numba' in sys.modules and sys.modules['numba'] is not None)\n"
+    )
+    out = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["(2,", "2,", "2,", "2)", "1.0", "False"]
