@@ -540,24 +540,8 @@ class Conv2D(_ImageLayer):
 
 # --- pooling ----------------------------------------------------------------------------------------
 
-class MaxPoolCache(NamedTuple):
-    """MaxPooling2D forward values kept for backward: the NCHW shape of the padded input, the
-    ``pads`` (top, bottom, left, right) and where each maximum was, ``argmax`` (N, C, OH, OW)."""
-    padded_shape: tuple
-    pads: tuple
-    argmax: np.ndarray
-
-
-class MaxPooling2D(_ImageLayer):
-    r"""Keeps the largest value of each ``pool_size`` window (strides default to the pool size).
-
-    .. math::
-        y_{n,i,j,c} = \max_{p,q}\, x_{n,\,s_h i + p,\,s_w j + q,\,c}, \qquad
-        \frac{\partial L}{\partial x} = \delta \text{ at the position of each maximum, 0 elsewhere}
-
-    With ``padding="same"`` the border is padded with :math:`-\infty`, which never wins.
-    """
-    base_name = "max_pooling2d"
+class _Pooling2D(_ImageLayer):
+    """What the two pooling layers share: a window without weights, any number of channels."""
 
     def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
                  name=None, input_shape=None, trainable=True, dtype="float64"):
@@ -569,6 +553,29 @@ class MaxPooling2D(_ImageLayer):
         input_shape = super().build(input_shape)
         self.input_spec = self._join(None, None, self._split(input_shape)[2])
         return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "pool_size": self.pool_size}
+
+
+class MaxPoolCache(NamedTuple):
+    """MaxPooling2D forward values kept for backward: the NCHW shape of the padded input, the
+    ``pads`` (top, bottom, left, right) and where each maximum was, ``argmax`` (N, C, OH, OW)."""
+    padded_shape: tuple
+    pads: tuple
+    argmax: np.ndarray
+
+
+class MaxPooling2D(_Pooling2D):
+    r"""Keeps the largest value of each ``pool_size`` window (strides default to the pool size).
+
+    .. math::
+        y_{n,i,j,c} = \max_{p,q}\, x_{n,\,s_h i + p,\,s_w j + q,\,c}, \qquad
+        \frac{\partial L}{\partial x} = \delta \text{ at the position of each maximum, 0 elsewhere}
+
+    With ``padding="same"`` the border is padded with :math:`-\infty`, which never wins.
+    """
+    base_name = "max_pooling2d"
 
     def call(self, x, training=False):
         x_nchw = self._to_nchw(x)
@@ -584,9 +591,6 @@ class MaxPooling2D(_ImageLayer):
         dx = _kernels.max_pool2d_backward(self._to_nchw(dy), argmax, padded_shape, self.pool_size, self.strides)
         return self._from_nchw(self._unpad(dx, pads))
 
-    def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size}
-
 
 class AvgPoolCache(NamedTuple):
     """AveragePooling2D forward values kept for backward: the NCHW shapes of the padded input and of
@@ -597,7 +601,7 @@ class AvgPoolCache(NamedTuple):
     scale: object
 
 
-class AveragePooling2D(_ImageLayer):
+class AveragePooling2D(_Pooling2D):
     r"""Replaces each ``pool_size`` window by its mean (strides default to the pool size).
 
     .. math::
@@ -607,17 +611,6 @@ class AveragePooling2D(_ImageLayer):
     With ``padding="same"``, as in Keras, a border window averages only its real pixels.
     """
     base_name = "average_pooling2d"
-
-    def __init__(self, pool_size=2, strides=None, padding="valid", data_format="channels_last",
-                 name=None, input_shape=None, trainable=True, dtype="float64"):
-        super().__init__(name, input_shape, trainable, dtype)
-        self._setup_window(pool_size, strides, padding, data_format, "pool_size")
-        self.pool_size = self.window
-
-    def build(self, input_shape):
-        input_shape = super().build(input_shape)
-        self.input_spec = self._join(None, None, self._split(input_shape)[2])
-        return input_shape
 
     def call(self, x, training=False):
         x_nchw = self._to_nchw(x)
@@ -640,9 +633,6 @@ class AveragePooling2D(_ImageLayer):
             dy = dy * scale
         dx = _kernels.avg_pool2d_backward(dy, padded_shape, self.pool_size, self.strides)
         return self._from_nchw(self._unpad(dx, pads))
-
-    def get_config(self):
-        return {**super().get_config(), "pool_size": self.pool_size}
 
 
 # --- Flatten, Dropout, BatchNormalization ----------------------------------------------------------
