@@ -96,6 +96,13 @@ def _resolve_activation(identifier):
     return _Activation(name, activations.unchecked(forward), activations.unchecked(backward))
 
 
+def _positive_int(value, what):
+    """``value`` as an int, or a ValueError naming ``what`` (bools are not counts)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
 class Layer:
     """What every layer shares: its name, the build/forward/backward bookkeeping, weights access.
 
@@ -202,6 +209,15 @@ class Layer:
 
     # --- weights ---
 
+    def _setup_weights(self, activation, use_bias, kernel_initializer, bias_initializer, seed):
+        """Store the settings shared by the layers with a kernel and a bias (Dense, Conv2D)."""
+        self.activation = activation
+        self._act = _resolve_activation(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.seed = seed
+
     def _require_built(self, what):
         if not self.built:
             raise RuntimeError(f"Layer {self.name!r} is not built yet, so it has no {what}: call build(input_shape) "
@@ -285,15 +301,8 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
         super().__init__(name, input_shape, trainable, dtype)
-        if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
-            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
-        self.units = int(units)
-        self.activation = activation
-        self._act = _resolve_activation(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.seed = seed
+        self.units = _positive_int(units, "Dense units")
+        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed)
 
     def build(self, input_shape):
         input_shape = super().build(input_shape)
@@ -478,17 +487,10 @@ class Conv2D(_ImageLayer):
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
         super().__init__(name, input_shape, trainable, dtype)
-        if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
-            raise ValueError(f"Conv2D filters must be a positive integer, got {filters!r}")
-        self.filters = int(filters)
+        self.filters = _positive_int(filters, "Conv2D filters")
         self._setup_window(kernel_size, strides, padding, data_format, "kernel_size")
         self.kernel_size = self.window
-        self.activation = activation
-        self._act = _resolve_activation(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.seed = seed
+        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed)
         self.scratch = _kernels.Scratch()   # the im2col work arrays, reused from step to step
 
     def build(self, input_shape):
