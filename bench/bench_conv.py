@@ -110,9 +110,27 @@ def time_in_blocks(steps, args):
     return {name: 1e3 * statistics.median(t) for name, t in times.items()}
 
 
+def describe_kernels():
+    """Which arithmetic each side runs: the SIMD width of the BLAS kernels decides most of the ratio."""
+    try:
+        from threadpoolctl import threadpool_info
+        blas = ", ".join(f"{d['internal_api']} {d.get('version')} ({d.get('architecture')} kernels)"
+                         for d in threadpool_info() if d["user_api"] == "blas")
+    except ImportError:
+        blas = "unknown (threadpoolctl not installed)"
+    line = f"NumPy's BLAS: {blas}"
+    try:
+        import torch
+        line += f"; PyTorch CPU capability: {torch.backends.cpu.get_cpu_capability()}"
+    except ImportError:
+        pass
+    return line
+
+
 def main():
     rng = np.random.default_rng(0)
     torch = torch_step()
+    print(describe_kernels())
     print(f"conv2d forward+backward (dx, dW, db), float32, {KERNEL}x{KERNEL} kernels, stride 1, valid; "
           f"median of {ROUNDS}x{REPEATS} repeats; {os.cpu_count()} CPU(s)")
     header = (f"{'config':34s} {'nnlib numba':>12s} {'nnlib numpy':>12s} {'Conv2D layer':>13s} {'torch':>10s}"
