@@ -18,6 +18,10 @@ build writes, never to be edited by hand:
 - ``lessons/<lang>/NN-topic.ipynb``: the student version cut by nbgrader's ``GenerateAssignment``
   (solutions replaced by the stub, hidden tests removed, checksums) with ``course/nbgrader_config.py``.
 
+When a lesson is renamed or removed, a full build deletes its old notebooks and template, and
+``check`` reports them as "orphaned"; its ``.po`` catalogs are kept (translators' work) and named,
+to be renamed with the lesson or deleted by hand.
+
 Cell roles, on the ``# %%`` line of a code cell::
 
     # %% exercise="weighted_sum" role="solution"          -> nbgrader solution cell "weighted_sum"
@@ -290,9 +294,46 @@ def student_versions(config_file, notebooks, workdir):
 
 @dataclass(frozen=True)
 class BuildResult:
-    r"""Files a build produced (paths relative to the output root) and those whose content changed."""
+    r"""Files a build produced (paths relative to the output root), those whose content changed, and
+    the generated files of removed or renamed lessons that a full build deleted."""
     files: list
     changed: list
+    removed: list
+
+
+def _generated_paths(layout, lesson):
+    r"""Every file the build writes for ``lesson`` except the translation catalogs."""
+    return ([layout.template(lesson), layout.master(lesson)]
+            + [layout.solution(lesson, lang) for lang in LANGUAGES]
+            + [layout.student(lesson, lang) for lang in LANGUAGES])
+
+
+def _lessons_on_disk(root):
+    r"""Lesson ids that have generated files or catalogs in ``root``, with or without a source."""
+    found = [p.stem for p in (root / "course" / "locale").glob("**/*.po*")]
+    found += [p.name for p in (root / "course" / "source").glob("*")]
+    found += [p.stem for folder in ("solutions", "lessons") for p in (root / folder).glob("*/*.ipynb")]
+    return {name for name in found if LESSON_ID.fullmatch(name)}
+
+
+def orphans(root):
+    r"""Generated files of lessons whose source is gone (removed or renamed): the ``.pot`` template
+    and the notebooks (relative paths, sorted). A full build deletes them and ``check`` reports them.
+    Translation catalogs (``.po``) are never listed: they hold translators' work (see ``orphan_catalogs``)."""
+    root = Path(root)
+    layout = Layout(root)
+    gone = _lessons_on_disk(root) - set(find_lessons(root))
+    return sorted(p.relative_to(root) for lesson in gone for p in _generated_paths(layout, lesson) if p.exists())
+
+
+def orphan_catalogs(root):
+    r"""Translation catalogs (``.po``) of lessons whose source is gone: kept, for a maintainer to move
+    to the lesson's new name or delete (relative paths, sorted)."""
+    root = Path(root)
+    layout = Layout(root)
+    gone = _lessons_on_disk(root) - set(find_lessons(root))
+    paths = (layout.catalog(lesson, lang) for lesson in gone for lang in TRANSLATED)
+    return sorted(p.relative_to(root) for p in paths if p.exists())
 
 
 def generate(root, lessons=None):
@@ -323,7 +364,8 @@ def generate(root, lessons=None):
 
 def build(root, out=None, lessons=None):
     r"""Generate every file of the lessons (all by default) from ``root`` and write them under ``out``
-    (default ``root``); a file is rewritten only when its content changes."""
+    (default ``root``); a file is rewritten only when its content changes. A build of all lessons into
+    ``root`` also deletes the generated files of lessons whose source is gone (``orphans``)."""
     out = Path(out) if out is not None else Path(root)
     outputs = generate(root, lessons)
     changed = []
@@ -334,20 +376,27 @@ def build(root, out=None, lessons=None):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
         changed.append(rel)
-    return BuildResult(files=sorted(outputs), changed=changed)
+    removed = orphans(root) if not lessons and out == Path(root) else []
+    for rel in removed:
+        (out / rel).unlink()
+    for folder in {(out / rel).parent for rel in removed if rel.parts[:2] == ("course", "source")}:
+        if not any(folder.iterdir()):
+            folder.rmdir()   # course/source/<lesson>/ held only the master copy
+    return BuildResult(files=sorted(outputs), changed=changed, removed=removed)
 
 
 def check(root):
-    r"""Generated files of ``root`` that differ from a fresh build: ``[(relative path, "missing"|"differs")]``."""
+    r"""Generated files of ``root`` that differ from a fresh build:
+    ``[(relative path, "missing"|"differs"|"orphaned")]`` (orphaned: its lesson's source is gone)."""
     root = Path(root)
-    stale = []
+    stale = [(rel, "orphaned") for rel in orphans(root)]
     for rel, data in sorted(generate(root).items()):
         path = root / rel
         if not path.exists():
             stale.append((rel, "missing"))
         elif path.read_bytes() != data:
             stale.append((rel, "differs"))
-    return stale
+    return sorted(stale)
 
 
 # ------------------------------------------------------------------------------------------ status
@@ -434,6 +483,8 @@ def main(argv=None):
             stale = check(root)
             for rel, reason in stale:
                 print(f"stale: {rel} ({reason})")
+            for rel in orphan_catalogs(root):
+                print(f"note: {rel} has no lesson source any more (kept: rename it with its lesson, or delete it)")
             print(f"{len(stale)} generated files are stale: run `nn-course build`." if stale
                   else "Generated files are up to date.")
             return 1 if stale else 0
@@ -441,6 +492,10 @@ def main(argv=None):
         print(f"{len(result.files)} files generated, {len(result.changed)} changed.")
         for rel in result.changed:
             print(f"  wrote {rel}")
+        for rel in result.removed:
+            print(f"  removed {rel} (its lesson's source is gone)")
+        for rel in orphan_catalogs(root):
+            print(f"  kept {rel}: its lesson's source is gone; rename it with its lesson, or delete it")
         return 0
     except BuildError as err:
         print(f"nn-course: error: {err}", file=sys.stderr)

@@ -238,6 +238,34 @@ def test_check_detects_a_hand_edited_generated_file(copy_of_built, capsys):
     assert "stale: lessons/uk/90-double.ipynb (differs)" in out and "solutions/ru/90-double.ipynb (missing)" in out
 
 
+def test_renamed_lesson_leaves_no_orphaned_notebooks_and_keeps_its_catalogs(copy_of_built, capsys):
+    root = copy_of_built
+    layout = _layout(root)
+    old_files = build._generated_paths(layout, LESSON)
+    source = layout.lesson_source(LESSON)
+    source.rename(source.with_name("91-twice.py"))                  # the lesson is renamed
+    orphaned = sorted(p.relative_to(root) for p in old_files)
+    assert build.orphans(root) == orphaned
+    assert {(rel, "orphaned") for rel in orphaned} <= set(build.check(root))
+    catalogs = [Path(f"course/locale/{lang}/LC_MESSAGES/{LESSON}.po") for lang in ("pl", "ru", "uk")]
+    assert build.orphan_catalogs(root) == catalogs
+    assert build.main(["--root", str(root), "check"]) == 1
+    out = capsys.readouterr().out
+    assert "stale: lessons/en/90-double.ipynb (orphaned)" in out
+    assert f"note: course/locale/uk/LC_MESSAGES/{LESSON}.po has no lesson source any more" in out
+
+    assert build.main(["--root", str(root), "build", "91-twice"]) == 0   # one lesson: nothing is deleted
+    assert all(p.exists() for p in old_files)
+    assert build.main(["--root", str(root), "build"]) == 0
+    out = capsys.readouterr().out
+    assert "removed lessons/uk/90-double.ipynb (its lesson's source is gone)" in out
+    assert f"kept course/locale/uk/LC_MESSAGES/{LESSON}.po" in out
+    assert not any(p.exists() for p in old_files) and not layout.master(LESSON).parent.exists()
+    assert all((root / rel).exists() for rel in catalogs)             # the translations are kept
+    assert layout.student("91-twice", "pl").exists()
+    assert build.orphans(root) == [] and build.check(root) == []
+
+
 @pytest.mark.parametrize("header, body, message", [
     ('exercise="double" role="answer"', "x = 1", "unknown role 'answer'"),
     ('exercise="double" role="tests"', 'check("double", double)', "needs points=N"),
