@@ -31,6 +31,7 @@ import numpy as np
 from IPython.display import Markdown, display
 
 from autograder.checks import check
+from autograder.formulas import localize
 from nnlib import activations, plot
 
 np.set_printoptions(precision=4, suppress=True)
@@ -142,8 +143,8 @@ plt.show()
 # %%
 rows = ["| | $f(x)$ | $f'(x)$ |", "|---|---|---|"]
 for name in GALLERY:
-    formula = activations.LATEX[name].replace("|", r"\vert ")
-    derivative = activations.DERIVATIVE_LATEX[name].replace("|", r"\vert ")
+    formula = localize(activations.LATEX[name]).replace("|", r"\vert ")
+    derivative = localize(activations.DERIVATIVE_LATEX[name]).replace("|", r"\vert ")
     rows.append(f"| `{name}` | ${formula}$ | ${derivative}$ |")
 display(Markdown("\n".join(rows)))
 
