@@ -1,6 +1,7 @@
 """Instant feedback in the student's kernel, the comparison rules behind it, and the message catalogs."""
 import importlib.util
 import json
+import shutil
 import warnings
 from pathlib import Path
 
@@ -256,6 +257,17 @@ def test_every_message_is_translated_in_every_language():
             entry = po.get(msgid)
             assert entry is not None and entry.msgstr and not entry.fuzzy, f"{lang}: {msgid!r} is not translated"
             assert messages._fields(entry.msgstr) == messages._fields(msgid), f"{lang}: placeholders of {msgid!r}"
+
+
+def test_committed_grader_catalogs_are_up_to_date(tmp_path):
+    """The .pot and the merged .po files are generated: `python -m autograder.messages extract`."""
+    committed = messages.LOCALE_DIR
+    shutil.copytree(committed, tmp_path / "locale")
+    messages.extract(locale_dir=tmp_path / "locale")
+    generated = sorted(p.relative_to(tmp_path / "locale") for p in (tmp_path / "locale").rglob("*.po*"))
+    assert generated == sorted(p.relative_to(committed) for p in committed.rglob("*.po*"))
+    stale = [str(rel) for rel in generated if (tmp_path / "locale" / rel).read_bytes() != (committed / rel).read_bytes()]
+    assert stale == [], f"stale grader catalogs (run `python -m autograder.messages extract`): {stale}"
 
 
 def test_translate_falls_back_to_english_and_keeps_unknown_placeholders():
