@@ -2,15 +2,21 @@ r"""``nn-grade``: grade the course's submissions with nbgrader, in the sandbox, 
 
 ::
 
-    nn-grade run [--course course] [--zip DIR] [--lessons 01-neuron ...] [--workers N]
+    nn-grade release [--course course] [--lessons 01-neuron ...] [--exchange]
+    nn-grade run [--course course] [--exchange] [--zip DIR] [--lessons 01-neuron ...] [--workers N]
                  [--force] [--timeout S] [--memory MIB] [--quiet]
+
+``release`` (:mod:`autograder.release`) writes ``release/<lesson>/`` with the student version in
+the four languages (English at the top, ``uk/``, ``ru/``, ``pl/`` beside it); ``--exchange`` then
+releases it through nbgrader's exchange. Otherwise hand the folder out yourself.
 
 ``run`` does the eight steps of :mod:`autograder.pipeline` and prints a summary: how many
 verdicts were computed or reused, the problems found in submissions, and where
 ``reports/grades.csv`` and ``reports/report.html`` are. Run it again after adding submissions:
 what did not change is not graded again. A run that was killed simply resumes.
 
-``--zip DIR`` collects archives first with nbgrader's ZipCollectApp: put the files downloaded
+``--exchange`` collects the submissions from nbgrader's exchange first (nbgrader's
+``ExchangeCollect``). ``--zip DIR`` collects archives first with nbgrader's ZipCollectApp: put the files downloaded
 from your LMS (``.zip`` archives or notebooks) in ``DIR/<lesson>/archive/``; each notebook must be
 named ``<student>__<lesson>.ipynb`` (two underscores; e.g. ``alice__01-neuron.ipynb``). They are
 copied to ``course/submitted/<student>/<lesson>/<lesson>.ipynb``, replacing an earlier copy.
@@ -32,9 +38,15 @@ def default_course():
 
 def parser():
     p = argparse.ArgumentParser(prog="nn-grade", description="Grade the course's submissions (nbgrader + sandbox).")
-    commands = p.add_subparsers(dest="command", metavar="{run}")
+    commands = p.add_subparsers(dest="command", metavar="{release,run}")
+    release = commands.add_parser("release", help="write release/<lesson>/ in four languages; --exchange: release it")
+    release.add_argument("--course", type=Path, default=None, help="the nbgrader course folder (default: ./course)")
+    release.add_argument("--lessons", nargs="+", default=None, help="lesson ids (default: every lesson in source/)")
+    release.add_argument("--exchange", action="store_true",
+                         help="also release through nbgrader's exchange (c.Exchange.root in nbgrader_config.py)")
     run = commands.add_parser("run", help="collect, check, grade, autograde, feedback, export, report")
     run.add_argument("--course", type=Path, default=None, help="the nbgrader course folder (default: ./course)")
+    run.add_argument("--exchange", action="store_true", help="collect from nbgrader's exchange first")
     run.add_argument("--zip", dest="zip_dir", type=Path, default=None,
                      help="collect DIR/<lesson>/archive/ first (files named <student>__<lesson>.ipynb)")
     run.add_argument("--lessons", nargs="+", default=None, help="lesson ids (default: every lesson in source/)")
@@ -73,11 +85,29 @@ def summary(result):
     return "\n".join(lines)
 
 
+def release_command(args):
+    from autograder.pipeline import PipelineError
+    from autograder.release import release
+
+    course = args.course or default_course()
+    try:
+        released = release(course, args.lessons, exchange=args.exchange)
+    except PipelineError as err:
+        print(f"nn-grade: error: {err}", file=sys.stderr)
+        return 2
+    for lesson, paths in released.items():
+        where = "released through nbgrader's exchange" if args.exchange else "ready to hand out"
+        print(f"{lesson}: {paths[0].parent} {where} ({len(paths)} languages)")
+    return 0
+
+
 def main(argv=None):
     r"""Entry point of ``nn-grade``; returns the exit code."""
     from autograder.pipeline import Options, PipelineError, run
 
     args = parser().parse_args(argv)
+    if args.command == "release":
+        return release_command(args)
     if args.command != "run":
         parser().print_help()
         return 2
@@ -85,6 +115,7 @@ def main(argv=None):
         print("nn-grade: error: --workers must be at least 1", file=sys.stderr)
         return 2
     options = Options(course=args.course or default_course(), lessons=args.lessons, zip_dir=args.zip_dir,
+                      exchange=args.exchange,
                       workers=args.workers or os.cpu_count(), force=args.force, progress=not args.quiet,
                       limits=limits_from(args))
     try:

@@ -1,7 +1,9 @@
 r"""Intake: look at what a student handed in before anything grades it, and make it safe to grade.
 
 A submission is the folder ``submitted/<student>/<lesson>/`` holding ``<lesson>.ipynb`` (and maybe a
-``timestamp.txt``). :func:`inspect_submission` reads it WITHOUT trusting it and returns a
+``timestamp.txt``). A lesson released in four languages (``nn-grade release``) also holds
+``uk/``, ``ru/`` and ``pl/``, each with its own ``<lesson>.ipynb``: the student works in one of them
+and hands in the whole folder, and :func:`choose_notebook` picks the copy that holds the answers. :func:`inspect_submission` reads it WITHOUT trusting it and returns a
 :class:`Submission`: the notebook rebuilt from its cells into a clean nbformat-4 notebook, and a list
 of :class:`Problem` (student, lesson, path, reason), each naming the file and what is wrong with it.
 A problem never stops the run: the pipeline reports it and goes on with the next submission.
@@ -13,6 +15,7 @@ input                          outcome
 =============================  ==================================================================
 empty folder                   not graded (0 points): "the submission folder was empty"
 no ``<lesson>.ipynb``           not graded: "missing notebook" (other notebooks are named)
+answers in several languages   the copy with the most answers is graded; the others are reported
 not JSON / not UTF-8 text      not graded: "not a notebook: ... is not valid JSON"
 ``nbformat`` major != 4        not graded: "notebook format version 3 is not supported"
 larger than 32 MiB             not graded
@@ -50,7 +53,8 @@ LANGUAGES = ("en", "uk", "ru", "pl")
 NBGRADER_KEYS = ("grade", "solution", "locked", "points", "grade_id", "task", "cell_type")
 CELL_ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 KEPT_CELL_METADATA = ("tags", "editable", "deletable")
-IGNORED_FILES = ("timestamp.txt",)
+# What nbgrader's submit and collect write beside the notebooks (read by nbgrader, not graded)
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 IGNORED_DIRS = (".ipynb_checkpoints",)
 
 NOTEBOOK_MAX_BYTES = 32 << 20
@@ -66,6 +70,7 @@ FEEDBACK = {
     "nbformat": N_("{notebook} has notebook format version {version}, which is not supported"),
     "too_large": N_("{notebook} is larger than {size} MiB"),
     "extra_file": N_("The extra file {name} was ignored."),
+    "several_languages": N_("Your answers were in more than one language's notebook ({notebooks}); {graded} was graded."),
     "bad_file_name": N_("A file whose name is not valid UTF-8 was ignored."),
     "missing_test_cell": N_("The test cell {grade_id} was missing from your notebook; the instructor's version was restored and used."),
     "missing_solution_cell": N_("The answer cell {grade_id} was missing from your notebook; it counts as not answered."),
@@ -191,6 +196,53 @@ def _problem(sub, path, kind, reason, grade_id="", fatal=False, **fields):
                                 fatal=fatal, fields={k: str(v) for k, v in fields.items()}))
 
 
+def _work_done(path, stubs):
+    r"""``(answers, runs)`` of the notebook at ``path``: how many answer cells differ from the released
+    stubs ``stubs`` (``{grade_id: source}``), and how many code cells were run; ``(-1, -1)`` when
+    the file is too large or not a notebook."""
+    try:
+        if path.stat().st_size > NOTEBOOK_MAX_BYTES:
+            return -1, -1
+        cells = json.loads(path.read_bytes().decode("utf-8"))["cells"]
+        answers = runs = 0
+        for cell in cells:
+            grading = cell.get("metadata", {}).get("nbgrader", {})
+            grade_id = grading.get("grade_id")
+            if grading.get("solution") and grade_id in stubs and _source(cell.get("source", "")) != stubs[grade_id]:
+                answers += 1
+            runs += cell.get("cell_type") == "code" and cell.get("execution_count") is not None
+        return answers, runs
+    except (OSError, UnicodeDecodeError, ValueError, TypeError, KeyError, AttributeError):
+        return -1, -1
+
+
+def _regular_file(folder, rel):
+    r"""Whether ``folder/rel`` is a file reached without a symbolic link (a link could point anywhere)."""
+    path = Path(folder) / rel
+    return path.is_file() and not any(p.is_symlink() for p in [path, *path.parents[:len(Path(rel).parts) - 1]])
+
+
+def choose_notebook(folder, lesson, release):
+    r"""The notebook of the submission ``folder`` to grade, as a path relative to it (None when there
+    is none), and the copies that were passed over although they held answers.
+
+    The candidates are ``<lesson>.ipynb`` and ``<lang>/<lesson>.ipynb`` for each language folder (a
+    lesson released in four languages). The copy with the most answer cells changed from the
+    released stubs wins; among equals, the one with the most cells run (the one the student
+    worked in, so that the feedback is in their language), then the top-level one.
+    """
+    folder = Path(folder)
+    name = f"{lesson}.ipynb"
+    candidates = [rel for rel in [name] + [f"{lang}/{name}" for lang in LANGUAGES] if _regular_file(folder, rel)]
+    if len(candidates) <= 1:
+        return (candidates[0] if candidates else None), []
+    stubs = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in release.cells
+             if cell.metadata.get("nbgrader", {}).get("solution")}
+    work = {rel: _work_done(folder / rel, stubs) for rel in candidates}
+    ranked = sorted(candidates, key=lambda rel: (*work[rel], rel == name), reverse=True)
+    return ranked[0], [rel for rel in ranked[1:] if work[rel][0] > 0]
+
+
 def inspect_submission(student, lesson, folder, release, course_dir=None):
     r"""Read ``folder`` (``submitted/<student>/<lesson>``) against the released notebook ``release``
     (a NotebookNode) and return the :class:`Submission` (never raises on bad student input)."""
@@ -209,7 +261,12 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
         return sub
     for name in visible:
         shown = display_name(name)
-        if not valid_name(name):
+        if (folder / name).is_symlink():
+            _problem(sub, f"{base}/{shown}", "extra_file",
+                     f"{base}/{shown}: a symbolic link, not a file; it was ignored", name=shown)
+        elif name in LANGUAGES and (folder / name).is_dir():
+            _check_language_folder(sub, base, folder / name, expected)
+        elif not valid_name(name):
             _problem(sub, f"{base}/{shown}", "bad_file_name",
                      f"{base}/{shown}: the file name is not valid UTF-8; the file was ignored")
         elif name == "timestamp.txt":
@@ -218,22 +275,27 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
             except (OSError, UnicodeDecodeError):
                 _problem(sub, f"{base}/{name}", "extra_file", f"{base}/{name}: unreadable timestamp; ignored",
                          name=name)
-        elif name != expected:
+        elif name != expected and name not in NBGRADER_FILES:
             what = "an extra notebook" if name.endswith(".ipynb") else "an extra file"
             _problem(sub, f"{base}/{shown}", "extra_file",
                      f"{base}/{shown}: {what}, not part of the lesson; it was ignored", name=shown)
-    path = folder / expected
-    if expected not in names or not path.is_file():
+    chosen, passed_over = choose_notebook(folder, lesson, release)
+    if chosen is None:
         others = [display_name(n) for n in visible if n.endswith(".ipynb")]
         found = f" (found: {', '.join(others)})" if others else ""
         _problem(sub, f"{base}/{expected}", "missing_notebook",
                  f"{base}/{expected}: missing notebook{found}; nothing was graded", fatal=True, notebook=expected)
         return sub
-    rel = f"{base}/{expected}"
+    if passed_over:
+        _problem(sub, base, "several_languages", f"{base}: answers in {', '.join([chosen] + passed_over)}; "
+                 f"{chosen} was graded (it holds the most answers)",
+                 notebooks=", ".join([chosen] + passed_over), graded=chosen)
+    path = folder / chosen
+    rel = f"{base}/{chosen}"
     size = path.stat().st_size
     if size > NOTEBOOK_MAX_BYTES:
         _problem(sub, rel, "too_large", f"{rel}: the notebook has {size} bytes, more than {NOTEBOOK_MAX_BYTES >> 20} MiB; "
-                 "nothing was graded", fatal=True, notebook=expected, size=NOTEBOOK_MAX_BYTES >> 20)
+                 "nothing was graded", fatal=True, notebook=chosen, size=NOTEBOOK_MAX_BYTES >> 20)
         return sub
     raw = path.read_bytes()
     sub.digest = hashlib.sha256(raw).hexdigest()
@@ -241,19 +303,29 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as err:
         _problem(sub, rel, "not_json", f"{rel}: not a notebook: the file is not valid JSON ({_short(err)}); "
-                 "nothing was graded", fatal=True, notebook=expected)
+                 "nothing was graded", fatal=True, notebook=chosen)
         return sub
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         _problem(sub, rel, "not_json", f"{rel}: not a notebook: the JSON has no list of cells; nothing was graded",
-                 fatal=True, notebook=expected)
+                 fatal=True, notebook=chosen)
         return sub
     version = data.get("nbformat")
     if version != 4:
         _problem(sub, rel, "nbformat", f"{rel}: notebook format version {version!r} is not supported "
-                 "(nbformat 4 expected); nothing was graded", fatal=True, notebook=expected, version=version)
+                 "(nbformat 4 expected); nothing was graded", fatal=True, notebook=chosen, version=version)
         return sub
     sub.notebook = rebuild(sub, rel, data, release)
     return sub
+
+
+def _check_language_folder(sub, base, language_dir, expected):
+    r"""Report what a language folder ``<lang>/`` holds besides ``<lesson>.ipynb`` (it is ignored)."""
+    for name in sorted(os.listdir(language_dir)):
+        if (language_dir / name).is_symlink() or (
+                name != expected and not name.startswith(".") and name not in IGNORED_DIRS):
+            shown = f"{language_dir.name}/{display_name(name)}"
+            _problem(sub, f"{base}/{shown}", "extra_file", f"{base}/{shown}: an extra file, not part of the lesson; "
+                     "it was ignored", name=shown)
 
 
 def _short(err, limit=120):

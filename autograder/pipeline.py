@@ -6,7 +6,9 @@ through eight steps:
 
 1. **assignments** -- nbgrader's ``GenerateAssignment`` puts each lesson into the gradebook and
    ``release/`` (skipped when the master notebook has not changed since the last run);
-2. **collect** -- with ``--zip DIR``: nbgrader's ``ZipCollectApp`` moves the files of
+2. **collect** -- with ``--exchange``: nbgrader's ``ExchangeCollect`` copies each student's newest
+   submission from nbgrader's exchange into ``submitted/<student>/<lesson>/``; with ``--zip DIR``:
+   nbgrader's ``ZipCollectApp`` moves the files of
    ``DIR/<lesson>/archive/`` (zip archives or notebooks) named ``<student>__<lesson>.ipynb``
    (:data:`ZIP_PATTERN`) into ``submitted/<student>/<lesson>/<lesson>.ipynb``;
 3. **intake** -- :mod:`autograder.intake` reads each submission without trusting it and stages the
@@ -77,6 +79,7 @@ class Options:
     course: Path
     lessons: list = None
     zip_dir: Path = None
+    exchange: bool = False          # collect from nbgrader's exchange first
     workers: int = None
     force: bool = False
     progress: bool = True
@@ -186,7 +189,7 @@ def nbgrader_config(course):
     return config
 
 
-def _nbgrader_logger(course):
+def nbgrader_logger(course):
     r"""nbgrader's chatter goes to ``.nn-grade/nbgrader.log``, not to the terminal."""
     logger = logging.getLogger("nn-grade.nbgrader")
     path = str(course.state / "nbgrader.log")
@@ -323,6 +326,35 @@ def zip_collect(course, config, zip_dir, lessons, logger):
 
 
 # ------------------------------------------------------------------------------------ 3. intake
+
+def nbgrader_exchange(step, config, lesson, logger, failure):
+    r"""Run nbgrader's exchange ``step`` (a class such as ``ExchangeCollect``) for ``lesson`` with
+    ``config``; nbgrader's ``ExchangeError``, or an ``OSError`` on the exchange folder, becomes a
+    :class:`PipelineError` that starts with ``failure``."""
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange import ExchangeError
+
+    cfg = copy.deepcopy(config)
+    cfg.CourseDirectory.assignment_id = lesson
+    try:
+        step(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg,
+             log=logger).start()
+    except (ExchangeError, OSError) as err:   # OSError: the exchange folder cannot be made or written
+        raise PipelineError(f"{failure}: {err}") from None
+
+
+def exchange_collect(course, config, lessons, logger):
+    r"""nbgrader's ``ExchangeCollect`` for each lesson: each student's newest submission in the
+    exchange's inbound folder goes to ``submitted/<student>/<lesson>/`` (replacing an older one)."""
+    from nbgrader.exchange.default import ExchangeCollect
+
+    config = copy.deepcopy(config)
+    config.ExchangeCollect.update = True
+    for lesson in lessons:
+        nbgrader_exchange(ExchangeCollect, config, lesson, logger, f"nbgrader's exchange could not collect {lesson} "
+                          "(was it released with `nn-grade release --exchange`?)")
+
 
 def run_intake(course, lessons):
     r"""Inspect and stage every submission; return ``([Submission], [Problem])``."""
@@ -532,7 +564,7 @@ def feedback_job(job):
     cfg.GenerateFeedback.force = True
     written, problems = [], []
     try:
-        GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg, log=_nbgrader_logger(course)).start()
+        GenerateFeedback(coursedir=CourseDirectory(config=cfg), config=cfg, log=nbgrader_logger(course)).start()
     except NbGraderException as exc:
         problems.append(intake.Problem("", job.lesson, "feedback", f"nbgrader generate_feedback failed for "
                                        f"{job.lesson} ({job.lang}): {exc}", kind="feedback_failed"))
@@ -705,7 +737,7 @@ def run(options):
     result = RunResult()
     with course_lock(course):
         clean_leftovers(course)
-        logger = _nbgrader_logger(course)
+        logger = nbgrader_logger(course)
         config = nbgrader_config(course)
         lessons = select_lessons(course, options.lessons)
         clock = time.perf_counter()
@@ -719,6 +751,8 @@ def run(options):
         ensure_gradebook(course)
         generate_assignments(course, config, lessons, logger)
         lap("assignments")
+        if options.exchange:
+            exchange_collect(course, config, lessons, logger)
         if options.zip_dir:
             zip_collect(course, config, options.zip_dir, lessons, logger)
         lap("collect")

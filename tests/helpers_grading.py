@@ -101,15 +101,15 @@ def submit(course, student, lesson, notebook=None, data=None, name=None):
     return path
 
 
-def grade(course, workers=2, force=False, lessons=None, zip_dir=None, **limits):
+def grade(course, workers=2, force=False, lessons=None, zip_dir=None, exchange=False, **limits):
     r"""``pipeline.run`` on ``course`` with short sandbox limits and no progress bars."""
     from autograder.pipeline import Options, run
     from autograder.sandbox import Limits
 
     settings = dict(wall_seconds=8.0, cpu_seconds=6, cell_seconds=3.0, call_seconds=3.0, memory_bytes=512 << 20)
     settings.update(limits)
-    return run(Options(course=Path(course), lessons=lessons, zip_dir=zip_dir, workers=workers, force=force,
-                       progress=False, limits=Limits(**settings)))
+    return run(Options(course=Path(course), lessons=lessons, zip_dir=zip_dir, exchange=exchange, workers=workers,
+                       force=force, progress=False, limits=Limits(**settings)))
 
 
 def feedback_html(course, student, lesson):

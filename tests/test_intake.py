@@ -231,3 +231,84 @@ def test_an_edited_read_only_cell_is_restored(tmp_path, release, good):
     sub = inspect(tmp_path, locked, {f"{LESSON}.ipynb": notebook_bytes(nb)})
     assert kinds(sub) == ["edited_locked_cell"] and "read-only cell 'intro' was edited" in sub.problems[0].reason
     assert cell(sub.notebook, "intro").source == intro.source
+
+
+# --- a lesson released in four languages: release/<lesson>/{<lesson>.ipynb, uk/, ru/, pl/} -------------
+
+def released_folder(root=REPO):
+    """The files of a release in four languages, untouched: English at the top, the others in folders."""
+    files = {f"{LESSON}.ipynb": (root / "lessons" / "en" / f"{LESSON}.ipynb").read_bytes()}
+    for lang in ("uk", "ru", "pl"):
+        files[f"{lang}/{LESSON}.ipynb"] = (root / "lessons" / lang / f"{LESSON}.ipynb").read_bytes()
+    return files
+
+
+def hand_in_tree(tmp_path, files):
+    folder = tmp_path / "submitted" / "alice" / LESSON
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    return folder
+
+
+def test_the_language_the_student_worked_in_is_graded(tmp_path, release):
+    files = released_folder()
+    files[f"pl/{LESSON}.ipynb"] = notebook_bytes(correct(LESSON, "pl", REPO))
+    files[f"pl/.ipynb_checkpoints/{LESSON}-checkpoint.ipynb"] = b"{}"
+    folder = hand_in_tree(tmp_path, files)
+    assert intake.choose_notebook(folder, LESSON, release) == (f"pl/{LESSON}.ipynb", [])
+    sub = intake.inspect_submission("alice", LESSON, folder, release)
+    assert sub.problems == [] and sub.gradable and sub.lang == "pl"
+    assert cell(sub.notebook, "weighted_sum").source == cell(correct(LESSON, "pl", REPO), "weighted_sum").source
+
+
+def test_without_answers_the_copy_that_was_run_is_graded_then_the_english_one(tmp_path, release):
+    files = released_folder()
+    folder = hand_in_tree(tmp_path, files)
+    sub = intake.inspect_submission("alice", LESSON, folder, release)
+    assert sub.problems == [] and sub.lang == "en"
+    opened = nbformat.reads(files[f"uk/{LESSON}.ipynb"].decode(), as_version=4)   # run in Ukrainian, not solved
+    next(c for c in opened.cells if c.cell_type == "code").execution_count = 1
+    nbformat.write(opened, folder / "uk" / f"{LESSON}.ipynb")
+    assert intake.inspect_submission("alice", LESSON, folder, release).lang == "uk"
+
+
+def test_answers_in_two_languages_grade_the_fuller_one_and_say_so(tmp_path, release):
+    files = released_folder()
+    files[f"ru/{LESSON}.ipynb"] = notebook_bytes(correct(LESSON, "ru", REPO))
+    one_answer = nbformat.read(REPO / "lessons" / "en" / f"{LESSON}.ipynb", as_version=4)
+    one_answer = copy.deepcopy(one_answer)
+    cell(one_answer, "weighted_sum").source = "def weighted_sum(x, w, b):\n    return 0.0"
+    files[f"{LESSON}.ipynb"] = notebook_bytes(one_answer)
+    sub = intake.inspect_submission("alice", LESSON, hand_in_tree(tmp_path, files), release)
+    assert sub.lang == "ru" and kinds(sub) == ["several_languages"]
+    problem = sub.problems[0]
+    assert problem.fields == {"grade_id": "", "notebooks": f"ru/{LESSON}.ipynb, {LESSON}.ipynb",
+                              "graded": f"ru/{LESSON}.ipynb"}
+    assert f"answers in ru/{LESSON}.ipynb, {LESSON}.ipynb; ru/{LESSON}.ipynb was graded" in problem.reason
+
+
+def test_a_broken_copy_in_a_language_folder_does_not_hide_the_answers(tmp_path, release):
+    files = released_folder()
+    files[f"uk/{LESSON}.ipynb"] = notebook_bytes(correct(LESSON, "uk", REPO))
+    files[f"ru/{LESSON}.ipynb"] = b"not json"
+    files["pl/notes.txt"] = b"my notes"
+    sub = intake.inspect_submission("alice", LESSON, hand_in_tree(tmp_path, files), release)
+    assert sub.gradable and sub.lang == "uk"
+    assert kinds(sub) == ["extra_file"] and f"pl/notes.txt: an extra file" in sub.problems[0].reason
+
+
+def test_symbolic_links_are_never_read(tmp_path, release, good):
+    secret = tmp_path / "solution.ipynb"
+    secret.write_bytes(notebook_bytes(correct(LESSON, "en", REPO)))
+    folder = hand_in(tmp_path, {})
+    (folder / f"{LESSON}.ipynb").symlink_to(secret)
+    sub = intake.inspect_submission("alice", LESSON, folder, release)
+    assert not sub.gradable and kinds(sub) == ["extra_file", "missing_notebook"]
+    assert "a symbolic link, not a file; it was ignored" in sub.problems[0].reason
+    (folder / f"{LESSON}.ipynb").unlink()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / f"{LESSON}.ipynb").write_bytes(secret.read_bytes())
+    (folder / "uk").symlink_to(tmp_path / "elsewhere")                 # a linked language folder
+    (folder / f"{LESSON}.ipynb").write_bytes(notebook_bytes(release))
+    assert intake.choose_notebook(folder, LESSON, release) == (f"{LESSON}.ipynb", [])

@@ -1,0 +1,112 @@
+"""Release in four languages: ``nn-grade release`` writes release/<lesson>/ with every language,
+nbgrader's exchange carries it to students and back, and the pipeline grades the language each
+student worked in, with feedback in that language."""
+import shutil
+
+import nbformat
+import pytest
+
+from helpers_grading import build_course, correct, feedback_html, grade
+
+from autograder import cli, release
+from autograder.messages import translate
+from autograder.pipeline import PipelineError
+
+LESSON = "01-neuron"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    return build_course(tmp_path_factory.mktemp("release"))
+
+
+@pytest.fixture
+def root(built, tmp_path):
+    return shutil.copytree(built, tmp_path / "checkout")
+
+
+def test_release_writes_the_lesson_in_every_language(root, capsys):
+    assert cli.main(["release", "--course", str(root / "course"), "--lessons", LESSON]) == 0
+    assert f"{LESSON}: {root / 'course' / 'release' / LESSON} ready to hand out (4 languages)" in capsys.readouterr().out
+    folder = root / "course" / "release" / LESSON
+    top = nbformat.read(folder / f"{LESSON}.ipynb", as_version=4)
+    assert top.metadata["course"]["lang"] == "en"
+    for lang in ("uk", "ru", "pl"):
+        copy = folder / lang / f"{LESSON}.ipynb"
+        assert copy.read_bytes() == (root / "lessons" / lang / f"{LESSON}.ipynb").read_bytes()
+        assert nbformat.read(copy, as_version=4).metadata["course"]["lang"] == lang
+        assert release._graded_cells(nbformat.read(copy, as_version=4)) == release._graded_cells(top)
+    assert "### BEGIN SOLUTION" not in (folder / "uk" / f"{LESSON}.ipynb").read_text(encoding="utf-8")
+
+
+def test_a_stale_or_missing_translation_is_not_released(root, capsys):
+    student = root / "lessons" / "ru" / f"{LESSON}.ipynb"
+    notebook = nbformat.read(student, as_version=4)
+    test_cell = next(c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "test_weighted_sum")
+    test_cell.metadata["nbgrader"]["points"] = 99
+    nbformat.write(notebook, student)
+    with pytest.raises(PipelineError, match=rf"graded cells of .*ru/{LESSON}.ipynb differ.*run `nn-course build`"):
+        release.release(root / "course", [LESSON])
+    student.unlink()
+    assert cli.main(["release", "--course", str(root / "course")]) == 2
+    assert f"ru/{LESSON}.ipynb is missing: run `nn-course build`" in capsys.readouterr().err
+
+
+def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
+    from nbgrader.auth import Authenticator
+    from nbgrader.coursedir import CourseDirectory
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+    from traitlets.config import Config
+
+    course = root / "course"
+    exchange = tmp_path / "exchange"
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
+    assert (exchange / "nn-from-the-neuron-up" / "outbound" / LESSON / "pl" / f"{LESSON}.ipynb").is_file()
+
+    def as_student(student, work):
+        cfg = Config()
+        cfg.CourseDirectory.course_id = "nn-from-the-neuron-up"
+        cfg.CourseDirectory.assignment_id = LESSON
+        cfg.CourseDirectory.student_id = student
+        cfg.Exchange.root = str(exchange)
+        cfg.Exchange.assignment_dir = str(tmp_path / student)
+        (tmp_path / student).mkdir()
+        for step in (ExchangeFetchAssignment, ExchangeSubmit):
+            step(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg).start()
+            if step is ExchangeFetchAssignment:
+                work(tmp_path / student / LESSON)
+
+    def solve_in(lang):
+        return lambda folder: nbformat.write(correct(LESSON, lang, root), folder / lang / f"{LESSON}.ipynb")
+
+    as_student("alice", solve_in("pl"))
+    as_student("bohdan", solve_in("uk"))
+    as_student("carol", lambda folder: None)                        # fetched, handed in untouched
+    result = grade(course, exchange=True, lessons=[LESSON])
+    assert result.problems == []
+    full = result.scores["alice", LESSON][1]
+    assert {student: result.scores[student, LESSON][0] for student in ("alice", "bohdan", "carol")} == \
+        {"alice": full, "bohdan": full, "carol": 0}
+    for student, lang in (("alice", "pl"), ("bohdan", "uk"), ("carol", "en")):
+        page = feedback_html(course, student, LESSON)
+        assert translate("Score", lang) in page and f'lang="{lang}"' in page
+
+
+def test_collecting_from_an_exchange_where_nothing_was_released_says_so(root, tmp_path, capsys):
+    course = root / "course"
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(tmp_path / 'empty-exchange')!r}\n")
+    assert cli.main(["run", "--course", str(course), "--exchange", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "nbgrader's exchange could not collect 01-neuron" in err and "nn-grade release --exchange" in err
+
+
+def test_an_exchange_that_cannot_be_written_is_reported(root, tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with open(root / "course" / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(blocker / 'exchange')!r}\n")
+    assert cli.main(["release", "--course", str(root / "course"), "--exchange"]) == 2
+    assert "nbgrader's exchange refused to release 01-neuron" in capsys.readouterr().err
