@@ -58,6 +58,7 @@ NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 IGNORED_DIRS = (".ipynb_checkpoints",)
 
 NOTEBOOK_MAX_BYTES = 32 << 20
+SECRET = re.compile(r"^[0-9a-f]{16,256}$")     # nbgrader submit writes secrets.token_hex(64)
 STUDENT_ID = re.compile(r"^[^,*?\[\]/\\\s][^,*?\[\]/\\]{0,127}$")
 
 # What the student is told (an English msgid of the autograder catalog, translated at feedback time)
@@ -117,7 +118,9 @@ class Submission:
     ``notebook`` is the rebuilt notebook to grade (None when the submission cannot be graded: see
     ``problems``); ``lang`` its language (``metadata["course"]["lang"]``, "en" when unknown);
     ``digest`` the SHA-256 of the notebook file's bytes ("" when there is none); ``timestamp`` the
-    text of ``timestamp.txt`` when the collector wrote one.
+    text of ``timestamp.txt`` when the collector wrote one; ``secret`` the text of
+    ``submission_secret.txt`` that ``nbgrader submit`` wrote (it keys the feedback nbgrader's
+    exchange hands back).
     """
     student: str
     lesson: str
@@ -126,6 +129,7 @@ class Submission:
     lang: str = "en"
     digest: str = ""
     timestamp: str = ""
+    secret: str = ""
     problems: list = field(default_factory=list)
 
     @property
@@ -269,6 +273,13 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
         elif not valid_name(name):
             _problem(sub, f"{base}/{shown}", "bad_file_name",
                      f"{base}/{shown}: the file name is not valid UTF-8; the file was ignored")
+        elif name == "submission_secret.txt":
+            text = _read_text(folder / name, 256)
+            if text is not None and SECRET.match(text):
+                sub.secret = text
+            else:
+                _problem(sub, f"{base}/{name}", "extra_file", f"{base}/{name}: not a submission secret; ignored",
+                         name=name)
         elif name == "timestamp.txt":
             try:
                 sub.timestamp = (folder / name).read_text(encoding="utf-8").strip()[:64]
@@ -523,12 +534,25 @@ def stage(sub, staging_dir, release):
         atomic_write_text(stamp, sub.timestamp)
     elif stamp.exists():
         stamp.unlink()
+    secret = folder / "submission_secret.txt"
+    if sub.secret:
+        atomic_write_text(secret, sub.secret)
     for name in os.listdir(folder):
-        if name not in (path.name, stamp.name):
+        if name not in (path.name, stamp.name, secret.name if sub.secret else None):
             extra = folder / name
             if extra.is_file() or extra.is_symlink():
                 extra.unlink()
     return path
+
+
+def _read_text(path, limit):
+    r"""The UTF-8 text of the small file ``path`` stripped, or None (unreadable, not text, too large)."""
+    try:
+        if path.stat().st_size > limit:
+            return None
+        return path.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _valid_timestamp(text):

@@ -24,7 +24,8 @@ through eight steps:
 6. **feedback** -- nbgrader's ``GenerateFeedback`` per (lesson, language), groups in parallel, with
    the localised template of :mod:`autograder.feedback_template`; each HTML moved into
    ``feedback/`` atomically; redone only when the record, the gradebook entry (formgrader edits
-   included) or the template changed;
+   included) or the template changed; with ``--exchange``, nbgrader's ``ExchangeReleaseFeedback``
+   hands the pages of exchange submissions back to the exchange;
 7. **export** -- nbgrader's ``CsvExportPlugin``: ``reports/grades.csv``, one row per student and
    lesson whatever the language;
 8. **report** -- :mod:`autograder.report`: ``reports/report.html`` (plots and the problems table).
@@ -356,6 +357,23 @@ def exchange_collect(course, config, lessons, logger):
                           "(was it released with `nn-grade release --exchange`?)")
 
 
+def exchange_release_feedback(course, config, lessons, logger):
+    r"""nbgrader's ``ExchangeReleaseFeedback``: the feedback pages of the submissions that came through
+    the exchange (their folder keeps nbgrader's ``submission_secret.txt`` and ``timestamp.txt``) go
+    to it, where each student gets theirs with ``nbgrader fetch_feedback``."""
+    from nbgrader.exchange.default import ExchangeReleaseFeedback
+
+    for lesson in lessons:
+        pages = sorted(course.feedback.glob(f"*/{lesson}/{lesson}.html"))
+        others = [page.parent.parent.name for page in pages
+                  if not all((page.parent / name).is_file() for name in intake.NBGRADER_FILES)]
+        if len(others) < len(pages):
+            cfg = copy.deepcopy(config)
+            cfg.CourseDirectory.student_id_exclude = ",".join(others)
+            nbgrader_exchange(ExchangeReleaseFeedback, cfg, lesson, logger,
+                              f"nbgrader's exchange could not take the feedback of {lesson}")
+
+
 def run_intake(course, lessons):
     r"""Inspect and stage every submission; return ``([Submission], [Problem])``."""
     import nbformat
@@ -572,8 +590,11 @@ def feedback_job(job):
         for student in job.students:
             page = scratch / student / job.lesson / f"{job.lesson}.html"
             if page.exists():
-                intake.atomic_write_bytes(course.feedback / student / job.lesson / f"{job.lesson}.html",
-                                          page.read_bytes())
+                target = course.feedback / student / job.lesson
+                for name in intake.NBGRADER_FILES:   # nbgrader's release_feedback reads them beside the page
+                    if (page.parent / name).is_file():
+                        intake.atomic_write_bytes(target / name, (page.parent / name).read_bytes())
+                intake.atomic_write_bytes(target / f"{job.lesson}.html", page.read_bytes())
                 written.append(student)
             else:
                 problems.append(intake.Problem(student, job.lesson, f"feedback/{student}/{job.lesson}",
@@ -776,6 +797,8 @@ def run(options):
         result.feedback, failures = generate_feedback(course, config, submissions, logger, options.workers,
                                                       options.force, options.progress)
         result.problems.extend(failures)
+        if options.exchange:
+            exchange_release_feedback(course, config, lessons, logger)
         lap("feedback")
 
         result.grades_csv = export_grades(course, config, logger)

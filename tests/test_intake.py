@@ -312,3 +312,17 @@ def test_symbolic_links_are_never_read(tmp_path, release, good):
     (folder / "uk").symlink_to(tmp_path / "elsewhere")                 # a linked language folder
     (folder / f"{LESSON}.ipynb").write_bytes(notebook_bytes(release))
     assert intake.choose_notebook(folder, LESSON, release) == (f"{LESSON}.ipynb", [])
+
+
+def test_nbgraders_submission_secret_is_kept_for_its_feedback_exchange(tmp_path, release, good):
+    secret = "ab12" * 32
+    sub = inspect(tmp_path, release, {f"{LESSON}.ipynb": notebook_bytes(good), "submission_secret.txt": secret.encode()})
+    assert sub.problems == [] and sub.secret == secret
+    staged = intake.stage(sub, tmp_path / "staging", release)
+    assert (staged.parent / "submission_secret.txt").read_text() == secret
+    forged = inspect(tmp_path / "forged", release, {f"{LESSON}.ipynb": notebook_bytes(good),
+                                                    "submission_secret.txt": b"../../gradebook.db"})
+    assert forged.secret == "" and kinds(forged) == ["extra_file"]
+    assert "submission_secret.txt: not a submission secret; ignored" in forged.problems[0].reason
+    staged = intake.stage(forged, tmp_path / "staging", release)            # the same folder: the old secret goes
+    assert not (staged.parent / "submission_secret.txt").exists()

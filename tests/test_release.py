@@ -1,6 +1,6 @@
 """Release in four languages: ``nn-grade release`` writes release/<lesson>/ with every language,
-nbgrader's exchange carries it to students and back, and the pipeline grades the language each
-student worked in, with feedback in that language."""
+nbgrader's exchange carries it to students and back, the pipeline grades the language each student
+worked in, and each student fetches feedback in that language."""
 import shutil
 
 import nbformat
@@ -55,7 +55,7 @@ def test_a_stale_or_missing_translation_is_not_released(root, capsys):
 def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
     from nbgrader.auth import Authenticator
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeSubmit
+    from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeFetchFeedback, ExchangeSubmit
     from traitlets.config import Config
 
     course = root / "course"
@@ -65,18 +65,21 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
     assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
     assert (exchange / "nn-from-the-neuron-up" / "outbound" / LESSON / "pl" / f"{LESSON}.ipynb").is_file()
 
-    def as_student(student, work):
+    def student_side(student, step):
         cfg = Config()
         cfg.CourseDirectory.course_id = "nn-from-the-neuron-up"
         cfg.CourseDirectory.assignment_id = LESSON
         cfg.CourseDirectory.student_id = student
         cfg.Exchange.root = str(exchange)
+        cfg.Exchange.cache = str(tmp_path / student / ".cache")      # the student's own record of submissions
         cfg.Exchange.assignment_dir = str(tmp_path / student)
+        step(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg).start()
+
+    def as_student(student, work):
         (tmp_path / student).mkdir()
-        for step in (ExchangeFetchAssignment, ExchangeSubmit):
-            step(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg).start()
-            if step is ExchangeFetchAssignment:
-                work(tmp_path / student / LESSON)
+        student_side(student, ExchangeFetchAssignment)
+        work(tmp_path / student / LESSON)
+        student_side(student, ExchangeSubmit)
 
     def solve_in(lang):
         return lambda folder: nbformat.write(correct(LESSON, lang, root), folder / lang / f"{LESSON}.ipynb")
@@ -92,6 +95,9 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
     for student, lang in (("alice", "pl"), ("bohdan", "uk"), ("carol", "en")):
         page = feedback_html(course, student, LESSON)
         assert translate("Score", lang) in page and f'lang="{lang}"' in page
+        student_side(student, ExchangeFetchFeedback)                 # nbgrader fetch_feedback
+        [returned] = (tmp_path / student / LESSON / "feedback").glob(f"*/{LESSON}.html")
+        assert returned.read_text(encoding="utf-8") == page
 
 
 def test_collecting_from_an_exchange_where_nothing_was_released_says_so(root, tmp_path, capsys):
