@@ -72,6 +72,21 @@ def _as_shape(shape, name="input_shape"):
     return tuple(int(s) for s in shape)
 
 
+class InputSpec(NamedTuple):
+    """The shape of one sample (no batch axis), as given to :func:`Input`."""
+    shape: tuple
+    name: str = None
+
+
+def Input(shape, name=None):
+    """Declare the input shape, as ``keras.Input(shape=(4,))``: put it first in a ``Sequential``.
+    Also ``nnlib.models.Input``, as Keras has both ``keras.Input`` and ``keras.layers.Input``."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    if not shape or any(not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
+        raise ValueError(f"Input shape must be a tuple of positive integers without the batch axis, got {shape!r}")
+    return InputSpec(tuple(int(s) for s in shape), name)
+
+
 class _Activation(NamedTuple):
     """An activation resolved by name: its forward function and ``backward(z, dy)``."""
     name: str

@@ -50,22 +50,9 @@ from nnlib import layers as layers_module
 from nnlib import losses, metrics, optimizers
 from nnlib._checks import as_float_array
 from nnlib._registry import lookup
+from nnlib.layers import Input, InputSpec   # defined with the layers, as keras.layers.Input
 
 __all__ = ["Input", "InputSpec", "Sequential"]
-
-
-class InputSpec(NamedTuple):
-    """The shape of one sample (no batch axis), as given to :func:`Input`."""
-    shape: tuple
-    name: str = None
-
-
-def Input(shape, name=None):
-    """Declare the input shape, as ``keras.Input(shape=(4,))``: put it first in a ``Sequential``."""
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
-    if not shape or any(not isinstance(s, (int, np.integer)) or s < 1 for s in shape):
-        raise ValueError(f"Input shape must be a tuple of positive integers without the batch axis, got {shape!r}")
-    return InputSpec(tuple(int(s) for s in shape), name)
 
 
 class _Fused(NamedTuple):

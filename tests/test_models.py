@@ -76,6 +76,12 @@ def test_summary_counts_batchnorm_moving_statistics_as_non_trainable():
     assert f"Total params: {total}\nTrainable params: {total - 16}\nNon-trainable params: 16" in text
 
 
+def test_input_is_in_layers_too_as_keras_layers_input():
+    assert layers.Input is models.Input and layers.Input((4,)) == models.InputSpec((4,))
+    model = models.Sequential([layers.Input(4), layers.Dense(3)])
+    assert model.built and [w.shape for w in model.get_weights()] == [(4, 3), (3,)]
+
+
 def test_summary_before_build_says_how_to_build():
     model = models.Sequential([layers.Dense(2)])
     with pytest.raises(ValueError, match=r"not been built.*build\(\(None, n_features\)\)"):
