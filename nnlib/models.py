@@ -276,14 +276,16 @@ class Sequential:
         """Choose the optimizer (name or instance), the loss (name or ``losses.Loss``) and metrics."""
         if loss is None:
             raise ValueError("compile() needs a loss, e.g. loss='mse' or loss='sparse_categorical_crossentropy'")
-        self.optimizer = optimizers.get(optimizer)
-        self.loss = losses.get(loss)
+        # everything is checked before anything is kept: a failed compile leaves the model as it was
+        optimizer = optimizers.get(optimizer)
+        loss = losses.get(loss)
         if isinstance(metrics, (str, dict)) or callable(metrics):
             raise TypeError(f"metrics must be a list, e.g. metrics=['accuracy'], got {metrics!r}")
-        self._metric_ids = list(metrics or [])
-        for identifier in self._metric_ids:   # unknown names fail now, not in the middle of fit
-            _resolve_metric(identifier, self.loss)
-        self.metrics_names = ["loss"] + [_metric_name(identifier) for identifier in self._metric_ids]
+        metric_ids = list(metrics or [])
+        for identifier in metric_ids:   # unknown names fail now, not in the middle of fit
+            _resolve_metric(identifier, loss)
+        self.optimizer, self.loss, self._metric_ids = optimizer, loss, metric_ids
+        self.metrics_names = ["loss"] + [_metric_name(identifier) for identifier in metric_ids]
 
     def _require_compiled(self, what):
         if self.optimizer is None:

@@ -31,11 +31,12 @@ Conventions, stated once here and in every docstring:
   the same step, different bookkeeping. With :math:`\epsilon = 10^{-7}` the results differ only when
   :math:`\hat s` is tiny.
 """
+import inspect
 import math
 
 import numpy as np
 
-from nnlib._registry import lookup
+from nnlib._registry import closest, lookup
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "Adamax", "Nadam",
            "OPTIMIZERS", "get"]
@@ -52,7 +53,9 @@ class Optimizer:
     name = "optimizer"
     _hyper = ()  # names of the hyper-parameters get_config reports
 
-    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None):
+    def __init__(self, learning_rate, clipnorm=None, clipvalue=None, global_clipnorm=None, **legacy):
+        if legacy:
+            raise TypeError(self._unknown_argument(next(iter(legacy))))
         clips = {"clipnorm": clipnorm, "clipvalue": clipvalue, "global_clipnorm": global_clipnorm}
         chosen = {key: value for key, value in clips.items() if value is not None}
         if len(chosen) > 1:
@@ -67,6 +70,15 @@ class Optimizer:
         self.learning_rate = learning_rate
         self.iterations = 0
         self._states = {}  # id(var) -> (var, state dict); var is kept so its id is never reused
+
+    def _unknown_argument(self, name):
+        """The message for an argument the constructor does not take: Keras 2's ``lr`` and ``decay``
+        (older lecture notes use them) get their Keras 3 replacement, a typo the closest name."""
+        renamed = {"lr": "learning_rate", "decay": "a learning-rate schedule from nnlib.schedules"}
+        known = [p for p in inspect.signature(type(self).__init__).parameters if p not in ("self", "legacy")]
+        better = renamed.get(name) or closest(name, known)
+        return (f"{type(self).__name__}() got an unexpected argument {name!r}"
+                + (f"; use {better} instead" if better else "") + f". It takes: {', '.join(known)}")
 
     @property
     def learning_rate(self):
@@ -190,8 +202,8 @@ class SGD(Optimizer):
     _hyper = ("momentum", "nesterov")
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         if not 0.0 <= momentum <= 1.0:
             raise ValueError(f"momentum must be a float in [0, 1], got {momentum!r}")
         self.momentum = float(momentum)
@@ -240,8 +252,8 @@ class Adagrad(Optimizer):
     _hyper = ("initial_accumulator_value", "epsilon")
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 clipvalue=None, global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         if initial_accumulator_value < 0:
             raise ValueError(f"initial_accumulator_value must be >= 0, got {initial_accumulator_value}")
         self.initial_accumulator_value = float(initial_accumulator_value)
@@ -292,8 +304,8 @@ class RMSprop(Optimizer):
     _hyper = ("rho", "momentum", "epsilon", "centered")
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         self.rho = float(rho)
         self.momentum = float(momentum)
         self.epsilon = float(epsilon)
@@ -358,8 +370,8 @@ class Adadelta(Optimizer):
     _hyper = ("rho", "epsilon")
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         self.rho = float(rho)
         self.epsilon = float(epsilon)
 
@@ -415,8 +427,8 @@ class Adam(Optimizer):
     _hyper = ("beta_1", "beta_2", "epsilon", "amsgrad")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False,
-                 clipnorm=None, clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 clipnorm=None, clipvalue=None, global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -467,8 +479,8 @@ class Adamax(Optimizer):
     _hyper = ("beta_1", "beta_2", "epsilon")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 clipvalue=None, global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)
@@ -518,8 +530,8 @@ class Nadam(Optimizer):
     _hyper = ("beta_1", "beta_2", "epsilon")
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, clipnorm=None,
-                 clipvalue=None, global_clipnorm=None):
-        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm)
+                 clipvalue=None, global_clipnorm=None, **legacy):
+        super().__init__(learning_rate, clipnorm, clipvalue, global_clipnorm, **legacy)
         self.beta_1 = float(beta_1)
         self.beta_2 = float(beta_2)
         self.epsilon = float(epsilon)

@@ -491,3 +491,15 @@ def test_layers_with_their_own_forward_and_backward_train_in_sequential():
     history = model.fit(x, y, epochs=3, verbose=0)
     assert np.isfinite(history.history["loss"]).all()
     assert not np.allclose(model.layers[0].params["scale"], 2.0)     # the hand-written layer was trained
+
+
+def test_a_failed_compile_leaves_the_model_as_it_was():
+    model = models.Sequential([layers.Input(2), layers.Dense(1)])
+    with pytest.raises(ValueError, match="does not know the gradient of the custom loss"):
+        model.compile(optimizer="sgd", loss=lambda y_true, y_pred: (y_true - y_pred) ** 2)
+    with pytest.raises(RuntimeError, match="is not compiled: call compile\\(\\) before fit\\(\\)"):
+        model.fit(np.ones((4, 2)), np.ones(4), verbose=0)
+    model.compile(optimizer="sgd", loss="mse")
+    with pytest.raises(ValueError, match="Unknown metric"):
+        model.compile(optimizer="adam", loss="mae", metrics=["acuracy"])
+    assert model.loss.name == "mean_squared_error" and type(model.optimizer).__name__ == "SGD"

@@ -256,3 +256,15 @@ def test_docstrings_carry_the_box_and_conventions():
         assert r"\textbf{input}" in doc and r"\textbf{for}" in doc and r"\textbf{return}" in doc
         assert "convention" in doc.lower()
     assert "Polish" in optimizers.Adam.__doc__
+
+
+@pytest.mark.parametrize("cls", [optimizers.SGD, optimizers.Adagrad, optimizers.RMSprop, optimizers.Adadelta,
+                                 optimizers.Adam, optimizers.Adamax, optimizers.Nadam])
+def test_keras_2_arguments_of_the_notes_say_what_to_write_instead(cls):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\(\) got an unexpected argument 'lr'; use learning_rate "
+                                        r"instead\. It takes: learning_rate, "):
+        cls(lr=0.001)
+    with pytest.raises(TypeError, match="'decay'; use a learning-rate schedule from nnlib.schedules instead"):
+        cls(learning_rate=0.001, decay=1e-6)
+    with pytest.raises(TypeError, match="'clip_norm'; use clipnorm instead"):
+        cls(clip_norm=1.0)
