@@ -22,6 +22,9 @@ Conventions:
   (name -> f'), ``LATEX`` and ``DERIVATIVE_LATEX`` (name -> the formula of the docstring);
   ``get(identifier)`` and ``get_derivative(identifier)`` accept Keras names ("relu", "swish", ...),
   ``None`` (linear, as Keras) and callables.
+* An activation of your own (``Dense(8, activation=my_relu)``, as the lecture notes write them) has
+  no formula for its derivative here: ``get_derivative`` gives ``numerical_derivative(my_relu)``,
+  central differences, after checking that the function works element by element.
 """
 import functools
 import math
@@ -815,6 +818,47 @@ _NOT_ELEMENTWISE = ("The derivative of {name} is not element-wise (each output d
                     "use {name}_backward(x, dy, ...) or get_backward({name!r}).")
 
 
+# Where numerical_derivative checks that a custom function is element-wise: a row of values around 0
+_PROBE = np.array([[-2.5, -1.0, -0.3, 0.0, 0.2, 0.7, 1.5, 3.0]])
+
+
+def numerical_derivative(function):
+    r"""The derivative of your own element-wise activation ``function``, by central differences:
+
+    .. math::
+        f'(x) \approx \frac{f(x + h) - f(x - h)}{2h}, \qquad h = 10^{-5} \max(1, |x|)
+
+    computed in float64 (error about :math:`10^{-10}` where :math:`f` is smooth; at a kink, such as
+    :math:`|x|` at 0, the mean of the two one-sided slopes) and returned in ``x``'s dtype.
+    ``function`` must work element by element on NumPy arrays (each output from its own input);
+    this is checked on a probe at once, and a ``ValueError`` says when it is not.
+    """
+    name = getattr(function, "__name__", repr(function))
+    try:
+        with np.errstate(all="ignore"):
+            row = np.asarray(function(_PROBE.copy()), dtype=np.float64)
+            mirrored = np.asarray(function(_PROBE[:, ::-1].copy()), dtype=np.float64)
+            column = np.asarray(function(_PROBE.T.copy()), dtype=np.float64)
+    except Exception as exc:
+        raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {_PROBE.shape}: "
+                         f"{type(exc).__name__}: {exc}. It must take and return NumPy arrays: write it with NumPy "
+                         "operations, e.g. np.maximum(x, 0.0) or np.where(x > 0, x, 0.0), not if/else") from None
+    if (row.shape != _PROBE.shape or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
+            or column.shape != _PROBE.T.shape or not np.allclose(column, row.T, equal_nan=True)):
+        raise ValueError(f"the custom activation {name!r} is not element-wise (an output depends on other inputs, "
+                         "or the shape changes), so nnlib cannot differentiate it numerically; write a layer "
+                         "with its own backward instead")
+
+    def derivative(x):
+        x64 = np.asarray(x, dtype=np.float64)
+        h = 1e-5 * np.maximum(1.0, np.abs(x64))
+        slope = (np.asarray(function(x64 + h), dtype=np.float64) - np.asarray(function(x64 - h), dtype=np.float64))
+        return _like(slope / (2 * h), np.asarray(x))
+
+    derivative.__name__ = f"{name}_numerical_grad"
+    return derivative
+
+
 def get(identifier, **kwargs):
     r"""Return the activation function named ``identifier`` (Keras names, case-insensitive).
 
@@ -830,7 +874,8 @@ def get_derivative(identifier, **kwargs):
 
     Accepts a name, ``None`` (linear), one of this module's functions or a ``functools.partial`` of one
     (its parameters carry over). Softmax and maxout have no element-wise derivative: use
-    ``get_backward``. A foreign callable has no known derivative and raises ``ValueError``.
+    ``get_backward``. Any other callable, an activation of your own, gets its
+    :func:`numerical_derivative` (``ValueError`` when it is not element-wise).
     """
     if isinstance(identifier, functools.partial):
         grad = get_derivative(identifier.func)
@@ -844,11 +889,7 @@ def get_derivative(identifier, **kwargs):
     elif isinstance(identifier, str):
         grad = lookup(DERIVATIVES, identifier, "activation")
     elif callable(identifier):
-        grad = _DERIVATIVE_OF.get(identifier)
-        if grad is None:
-            name = getattr(identifier, "__name__", repr(identifier))
-            raise ValueError(f"No derivative is known for the custom activation {name!r}; nnlib knows the "
-                             f"derivatives of its own activations: {', '.join(sorted(DERIVATIVES))}.")
+        grad = _DERIVATIVE_OF.get(identifier) or numerical_derivative(identifier)
     else:
         raise TypeError(f"activation identifier must be a string, a callable or None, got {type(identifier).__name__}")
     return functools.partial(grad, **kwargs) if kwargs else grad

@@ -100,13 +100,10 @@ def _resolve_activation(identifier):
         return None
     forward = activations.get(identifier)
     name = identifier.lower() if isinstance(identifier, str) else getattr(forward, "__name__", "custom")
-    try:
+    try:   # a function of one's own gets a numerical derivative; one that is not element-wise fails now
         backward = activations.get_backward(identifier)
-    except ValueError as exc:  # a custom function: forward works, backward explains why it cannot
-        message = str(exc)
-
-        def backward(z, dy):
-            raise ValueError(f"cannot backpropagate through activation {name!r}: {message}")
+    except ValueError as exc:
+        raise ValueError(f"cannot use activation {name!r} in a layer: {exc}") from None
     # the layer applies them to the z it computed from a checked input: no need to check z again
     return _Activation(name, activations.unchecked(forward), activations.unchecked(backward))
 
@@ -387,6 +384,30 @@ class Activation(Layer):
 
     def get_config(self):
         return {**super().get_config(), "activation": _act_name(self._act)}
+
+
+class Lambda(Activation):
+    r"""A function of your own, applied element by element: ``Lambda(lambda x: np.abs(x))``, as
+    ``keras.layers.Lambda`` in the lecture notes.
+
+    .. math::
+        y = f(x), \qquad \frac{\partial L}{\partial x} = \delta \odot f'(x)
+
+    ``derivative``: :math:`f'(x)` (taking the input), when you know it; otherwise nnlib uses
+    :func:`nnlib.activations.numerical_derivative` (central differences). ``function`` must work on
+    NumPy arrays element by element; this is checked when the layer is made.
+    """
+    base_name = "lambda"
+
+    def __init__(self, function, derivative=None, name=None, input_shape=None, trainable=True, dtype="float64"):
+        if not callable(function):
+            raise TypeError(f"Lambda needs a function, e.g. Lambda(lambda x: np.abs(x)), got {type(function).__name__}")
+        if derivative is not None and not callable(derivative):
+            raise TypeError(f"derivative must be a function of x, got {type(derivative).__name__}")
+        Layer.__init__(self, name, input_shape, trainable, dtype)
+        self.activation = function
+        grad = derivative or activations.numerical_derivative(function)
+        self._act = _Activation(getattr(function, "__name__", "lambda"), function, lambda x, dy: dy * grad(x))
 
 
 # --- images: shared helpers -------------------------------------------------------------------------
@@ -849,7 +870,7 @@ class BatchNormalization(Layer):
 
 
 #: Layer classes by name (case-insensitive in ``get``), e.g. to rebuild a model from its configs.
-LAYERS = {cls.__name__.lower(): cls for cls in (Dense, Activation, Conv2D, MaxPooling2D, AveragePooling2D,
+LAYERS = {cls.__name__.lower(): cls for cls in (Dense, Activation, Lambda, Conv2D, MaxPooling2D, AveragePooling2D,
                                                  Flatten, Dropout, BatchNormalization)}
 
 

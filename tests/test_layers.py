@@ -328,12 +328,63 @@ def test_bad_arguments():
         layers.Dropout(1.0)
 
 
-def test_custom_activation_runs_forward_and_explains_backward():
-    layer = layers.Dense(2, activation=np.abs, seed=0)
-    y = layer.forward(np.ones((1, 3)), training=True)
-    assert (y >= 0).all()
-    with pytest.raises(ValueError, match="cannot backpropagate through activation 'absolute'"):
-        layer.backward(np.ones_like(y))
+def test_a_custom_activation_trains_with_its_numerical_derivative():
+    def my_softplus(x):                       # an activation of one's own, as the notes write them
+        return np.log1p(np.exp(x))
+
+    layer = layers.Dense(3, activation=my_softplus, seed=0)
+    x = np.random.default_rng(1).normal(size=(4, 5))
+    errors = check_layer(layer, x)
+    assert max(errors.values()) < 1e-6, errors
+    with pytest.raises(ValueError, match="'<lambda>' is not element-wise"):
+        layers.Dense(2, activation=lambda z: z - z.mean(axis=-1, keepdims=True))
+
+
+def test_lambda_layer_of_the_notes():
+    """keras.layers.Lambda(lambda x: tf.abs(x)) and Lambda(my_relu), from the English/Ukrainian notes."""
+    x = np.array([[-2.0, -0.5, 0.5, 3.0]])
+    absolute = layers.Lambda(lambda t: np.abs(t))
+    np.testing.assert_array_equal(absolute.forward(x), np.abs(x))
+    np.testing.assert_allclose(absolute.backward(np.ones_like(x)), np.sign(x), atol=1e-9)
+    calls = []
+
+    def relu_derivative(t):
+        calls.append(t.shape)
+        return (t > 0).astype(t.dtype)
+
+    my_relu = layers.Lambda(lambda t: np.maximum(0.0, t), derivative=relu_derivative)
+    my_relu.forward(x)
+    np.testing.assert_array_equal(my_relu.backward(np.full_like(x, 2.0)), [[0.0, 0.0, 2.0, 2.0]])
+    assert calls == [(1, 4)]                                    # the given derivative, not a numerical one
+    smooth = layers.Lambda(np.sin)
+    assert check_layer(smooth, np.random.default_rng(2).normal(size=(3, 4)))["input"] < 1e-6
+    assert layers.get("Lambda") is layers.Lambda and smooth.name.startswith("lambda")
+
+
+def test_lambda_layer_explains_what_it_cannot_take():
+    with pytest.raises(TypeError, match=r"Lambda needs a function, e.g. Lambda\(lambda x: np.abs\(x\)\)"):
+        layers.Lambda("abs")
+    with pytest.raises(ValueError, match="not element-wise"):
+        layers.Lambda(lambda t: t.reshape(-1))
+
+    def my_relu(x):                            # the notes' version: a Python if on one number
+        if x > 0:
+            return x
+        return 0
+
+    with pytest.raises(ValueError, match=r"'my_relu' failed on a NumPy array.*np.maximum\(x, 0.0\)"):
+        layers.Lambda(my_relu)
+
+
+def test_a_model_with_a_lambda_layer_learns_digits():
+    from nnlib import datasets, models
+
+    x, y = datasets.digits_8x8()
+    model = models.Sequential([models.Input(64), layers.Dense(32, seed=0), layers.Lambda(lambda t: np.abs(t)),
+                               layers.Dense(10, activation="softmax", seed=1)])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=8, batch_size=32, validation_split=0.2, verbose=0, shuffle=False)
+    assert history.history["val_accuracy"][-1] > 0.8
 
 
 def test_a_small_cnn_learns_by_hand_written_sgd():
