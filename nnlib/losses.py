@@ -558,8 +558,8 @@ def get(identifier, **kwargs):
     this module's functions (or a ``functools.partial`` of one). ``name`` is the canonical name.
 
     Keyword arguments fix parameters: ``get("huber", delta=2.0)``, ``get("bce", from_logits=True)``.
-    A ``Loss`` passes through. A foreign callable raises ``ValueError``: nnlib needs its gradient,
-    so wrap it yourself as ``Loss(name, value, grad)``.
+    A ``Loss`` passes through. A function of your own becomes :func:`custom` ``(function)``, with a
+    numerical gradient (or wrap it yourself as ``Loss(name, value, grad)`` with its exact gradient).
     """
     if isinstance(identifier, Loss):
         if kwargs:
@@ -574,9 +574,9 @@ def get(identifier, **kwargs):
     elif callable(identifier):
         value = identifier
         if value not in _NAME_OF:
-            name = getattr(identifier, "__name__", repr(identifier))
-            raise ValueError(f"nnlib does not know the gradient of the custom loss {name!r}; "
-                             f"pass Loss(name, value, grad) with its gradient instead")
+            if kwargs:
+                raise TypeError("get(function, **kwargs): fix the parameters of your own loss in the function itself")
+            return custom(identifier)
     else:
         raise TypeError(f"loss identifier must be a string, a Loss or a callable, got {type(identifier).__name__}")
     name = _NAME_OF[value]
@@ -589,3 +589,80 @@ def get(identifier, **kwargs):
         raise TypeError(f"loss {name!r} does not accept {sorted(kwargs)}: {exc}") from None
     return Loss(name, functools.partial(value, **kwargs), functools.partial(grad, **kwargs))
 
+
+
+# --- losses of one's own ----------------------------------------------------------------------
+
+class _CustomShapeError(ValueError):
+    """A custom loss returned the wrong shape (the message says which): not wrapped again."""
+
+
+def custom(function):
+    r"""A loss of your own, as the notes' Huber loss in Keras: ``function(y_true, y_pred)`` returns
+    the loss of each value (shaped like ``y_pred``) or of each sample (shape (N,)), computed with
+    NumPy. As Keras does, the loss is the mean over the samples of each sample's mean, and its gradient
+    is found numerically, one output column at a time (central differences, :math:`h = 10^{-5}\max(1, |\hat y|)`):
+
+    .. math::
+        L = \frac{1}{N} \sum_i \ell_i(y_i, \hat y_i), \qquad
+        \frac{\partial L}{\partial \hat y_{ik}} \approx
+        \frac{\ell_i(\hat y_i + h e_k) - \ell_i(\hat y_i - h e_k)}{2 h N}
+
+    Each sample's loss must depend on that sample only (checked at once on a probe, as are the shapes).
+    ``compile(loss=my_loss)`` calls this for you. For speed or exactness, pass ``Loss(name, value, grad)``.
+    """
+    name = getattr(function, "__name__", "custom_loss")
+
+    def per_sample(y_true, y_pred):
+        with np.errstate(all="ignore"):
+            out = np.asarray(function(y_true, y_pred), dtype=np.float64)
+        if out.shape == y_pred.shape:
+            return out.reshape(len(y_pred), -1).mean(axis=1)
+        if out.shape == y_pred.shape[:1]:
+            return out
+        raise _CustomShapeError(f"the loss {name!r} returned shape {out.shape} for y_pred of shape {y_pred.shape}: "
+                         f"return the loss of each value {y_pred.shape} or of each sample {y_pred.shape[:1]}, "
+                         "not their mean (nnlib averages them, as Keras does)")
+
+    def value(y_true, y_pred):
+        y_true, y_pred = _pair(y_true, y_pred)
+        return float(np.mean(per_sample(y_true, y_pred)))
+
+    def grad(y_true, y_pred):
+        y_true, y_pred = _pair(y_true, y_pred)
+        flat = y_pred.astype(np.float64).reshape(len(y_pred), -1)          # (N, K)
+        h = 1e-5 * np.maximum(1.0, np.abs(flat))
+        slopes = np.empty_like(flat)
+        for k in range(flat.shape[1]):
+            up, down = flat.copy(), flat.copy()
+            up[:, k] += h[:, k]
+            down[:, k] -= h[:, k]
+            slopes[:, k] = (per_sample(y_true, up.reshape(y_pred.shape))
+                            - per_sample(y_true, down.reshape(y_pred.shape))) / (2 * h[:, k])
+        return (slopes / len(flat)).reshape(y_pred.shape).astype(y_pred.dtype)
+
+    _check_custom(name, per_sample)
+    return Loss(name, value, grad)
+
+
+def _check_custom(name, per_sample):
+    """Run a custom loss on a probe batch: it must work on NumPy arrays, and each sample's loss must
+    come from that sample alone (reversing the batch reverses the losses; changing one sample
+    changes only its own)."""
+    y_true = np.array([[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]])
+    y_pred = np.array([[0.8, 0.1], [0.3, 0.9], [0.2, 0.6]])
+    try:
+        losses = per_sample(y_true, y_pred)
+        reversed_batch = per_sample(y_true[::-1].copy(), y_pred[::-1].copy())
+        changed = y_pred.copy()
+        changed[0] += 0.25
+        after_change = per_sample(y_true, changed)
+    except _CustomShapeError:
+        raise
+    except Exception as exc:
+        raise ValueError(f"the custom loss {name!r} failed on NumPy arrays of shape {y_pred.shape}: "
+                         f"{type(exc).__name__}: {exc}. Write it with NumPy (np.abs, np.where, ...)") from None
+    if not (np.allclose(reversed_batch, losses[::-1], equal_nan=True)
+            and np.allclose(after_change[1:], losses[1:], equal_nan=True)):
+        raise ValueError(f"in the custom loss {name!r} a sample's loss depends on other samples; "
+                         "nnlib needs the loss of each sample from that sample alone")

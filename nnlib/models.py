@@ -253,17 +253,29 @@ class Sequential:
 
     def __call__(self, x, training=False):
         """The model's output for the batch ``x`` (builds the model on the first call, as Keras)."""
-        x = as_float_array(x, "x", min_ndim=2)
+        x = self._as_batch(x)
         self._build_for(x, keep_batch=True)
         return self._forward(x, training)
 
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` (n_samples, *input_shape), computed ``batch_size`` samples at a time."""
-        x = as_float_array(x, "x", min_ndim=2)
+        x = self._as_batch(x)
         self._build_for(x)
         self._check_input(x)
         return np.concatenate([self._forward(x[i:i + batch_size], training=False, checked=False)
                                for i in range(0, len(x), batch_size)])
+
+    def _as_batch(self, x, name="x"):
+        """``x`` as a float array (n_samples, *input_shape). A vector of n numbers is n samples of one
+        value when the model takes one value per sample (or is not built yet): Keras accepts it so in
+        the notes' ``Dense(units=1, input_shape=[1])`` examples."""
+        x = as_float_array(x, name, min_ndim=1)
+        if x.ndim > 1:
+            return x
+        if not self.built or tuple(self._batch_input_shape[1:]) == (1,):
+            return x[:, None]
+        raise ValueError(f"Model {self.name!r} expects input of shape {(None, *self._batch_input_shape[1:])}, "
+                         f"got {name} of shape {x.shape}; for one sample, add the batch axis: {name}[None, :]")
 
     def _check_input(self, x):
         expected = tuple(self._batch_input_shape[1:])
@@ -381,7 +393,7 @@ class Sequential:
         ``optimizer.apply_gradients`` takes; the gradients are also in each ``layer.grads``.
         """
         self._require_compiled("compute_gradients")
-        x = as_float_array(x, "x", min_ndim=2)
+        x = self._as_batch(x)
         self._build_for(x)
         y = self._prepare_targets(x, y, "compute_gradients")
         fused = self._fused()
@@ -408,14 +420,14 @@ class Sequential:
         metric, and ``val_loss``/``val_<metric>`` when there is validation data.
         """
         self._require_compiled("fit")
-        x = as_float_array(x, "x", min_ndim=2)
+        x = self._as_batch(x)
         self._build_for(x)
         self._check_input(x)
         y = self._prepare_targets(x, y, "fit")
         if validation_data is not None:
             if len(validation_data) != 2:
                 raise ValueError("validation_data must be a pair (x_val, y_val)")
-            x_val = as_float_array(validation_data[0], "x_val", min_ndim=2)
+            x_val = self._as_batch(validation_data[0], "x_val")
             self._check_input(x_val)
             y_val = self._prepare_targets(x_val, validation_data[1], "validation_data")
         elif validation_split:
@@ -504,7 +516,7 @@ class Sequential:
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
         (or a dict with ``return_dict=True``), as Keras."""
         self._require_compiled("evaluate")
-        x = as_float_array(x, "x", min_ndim=2)
+        x = self._as_batch(x)
         self._build_for(x)
         self._check_input(x)
         y = self._prepare_targets(x, y, "evaluate")

@@ -259,7 +259,7 @@ def test_get_errors_are_clear():
         losses.get("mean_sqared_error")
     with pytest.raises(TypeError, match="foo"):
         losses.get("huber", foo=1)
-    with pytest.raises(ValueError, match="gradient"):
+    with pytest.raises(ValueError, match=r"returned shape \(\) .* not their mean"):
         losses.get(lambda y, p: 0.0)
     with pytest.raises(TypeError, match="string, a Loss or a callable"):
         losses.get(42)
@@ -304,3 +304,46 @@ def test_sparse_labels_are_checked():
         losses.sparse_categorical_crossentropy(np.eye(3), probs)
     with pytest.raises(ValueError, match=r"expected integer labels of shape \(3,\) or \(3, 1\)"):
         losses.sparse_categorical_crossentropy([0, 1], probs)
+
+
+# --- losses of one's own --------------------------------------------------------------------------
+
+def my_huber_loss(y_true, y_pred):
+    """The Ukrainian notes' custom Huber loss (threshold 1), with NumPy in place of TensorFlow."""
+    threshold = 1
+    error = y_true - y_pred
+    is_small_error = np.abs(error) <= threshold
+    small_error_loss = np.square(error) / 2
+    big_error_loss = threshold * (np.abs(error) - (0.5 * threshold))
+    return np.where(is_small_error, small_error_loss, big_error_loss)
+
+
+def test_the_notes_custom_huber_loss_equals_nnlibs_huber_value_and_gradient():
+    loss = losses.get(my_huber_loss)
+    assert loss.name == "my_huber_loss"
+    rng = np.random.default_rng(7)
+    y_true, y_pred = 2 * rng.normal(size=(8, 3)), 2 * rng.normal(size=(8, 3))
+    assert loss.value(y_true, y_pred) == pytest.approx(losses.huber(y_true, y_pred), rel=1e-12)
+    np.testing.assert_allclose(loss.grad(y_true, y_pred), losses.huber_grad(y_true, y_pred), atol=1e-10)
+
+
+def test_a_per_sample_custom_loss_is_averaged_as_keras_does():
+    def per_sample_mse(y_true, y_pred):
+        return np.mean((y_true - y_pred) ** 2, axis=-1)
+
+    loss = losses.custom(per_sample_mse)
+    rng = np.random.default_rng(8)
+    y_true, y_pred = rng.normal(size=(5, 4)), rng.normal(size=(5, 4)).astype(np.float32)
+    assert loss.value(y_true, y_pred) == pytest.approx(losses.mean_squared_error(y_true, y_pred), rel=1e-6)
+    grad = loss.grad(y_true, y_pred)
+    assert grad.dtype == np.float32
+    np.testing.assert_allclose(grad, losses.mean_squared_error_grad(y_true, y_pred), atol=1e-6)
+
+
+def test_custom_losses_that_cannot_be_differentiated_say_why():
+    with pytest.raises(ValueError, match="depends on other samples"):
+        losses.get(lambda y, p: (y - p - p.mean(axis=0)) ** 2)
+    with pytest.raises(ValueError, match=r"'<lambda>' failed on NumPy arrays.*Write it with NumPy"):
+        losses.get(lambda y, p: max(y, p))
+    with pytest.raises(TypeError, match="fix the parameters of your own loss"):
+        losses.get(my_huber_loss, delta=2.0)
