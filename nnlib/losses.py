@@ -591,6 +591,29 @@ def get(identifier, **kwargs):
 
 
 
+# --- Keras's loss classes ---------------------------------------------------------------------
+
+#: The loss classes of ``keras.losses``, which the notes also use (``loss=keras.losses.MeanSquaredError()``).
+#: Here each is a function returning the configured ``Loss``: ``Huber(delta=2.0)`` is ``get("huber", delta=2.0)``.
+KERAS_CLASSES = ("MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError",
+                 "MeanSquaredLogarithmicError", "BinaryCrossentropy", "CategoricalCrossentropy",
+                 "SparseCategoricalCrossentropy", "Huber", "LogCosh", "Hinge", "SquaredHinge", "CategoricalHinge",
+                 "KLDivergence", "Poisson", "CosineSimilarity")
+
+
+def _keras_class(class_name):
+    def make(**kwargs):
+        return get(class_name, **kwargs)
+
+    make.__name__ = make.__qualname__ = class_name
+    make.__doc__ = f"As ``keras.losses.{class_name}(...)``: the ``Loss`` that ``get({class_name!r}, **kwargs)`` gives."
+    return make
+
+
+for _class_name in KERAS_CLASSES:
+    globals()[_class_name] = _keras_class(_class_name)
+
+
 # --- losses of one's own ----------------------------------------------------------------------
 
 class _CustomShapeError(ValueError):

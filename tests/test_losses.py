@@ -347,3 +347,19 @@ def test_custom_losses_that_cannot_be_differentiated_say_why():
         losses.get(lambda y, p: max(y, p))
     with pytest.raises(TypeError, match="fix the parameters of your own loss"):
         losses.get(my_huber_loss, delta=2.0)
+
+
+def test_keras_loss_classes_of_the_notes():
+    """loss=keras.losses.SparseCategoricalCrossentropy() and friends, as the notes write them."""
+    for class_name in losses.KERAS_CLASSES:
+        loss = getattr(losses, class_name)()
+        assert isinstance(loss, losses.Loss) and loss.name in losses.LOSSES, class_name
+    assert losses.MeanSquaredError().name == "mean_squared_error"
+    assert losses.KLDivergence().name == "kl_divergence"
+    y_true, y_pred = np.array([[0.0], [3.0]]), np.array([[1.0], [0.5]])
+    assert losses.Huber(delta=2.0).value(y_true, y_pred) == losses.huber(y_true, y_pred, delta=2.0)
+    logits = np.array([[2.0, -1.0]])
+    assert losses.SparseCategoricalCrossentropy(from_logits=True).value(np.array([0]), logits) == \
+        pytest.approx(losses.sparse_categorical_crossentropy(np.array([0]), logits, from_logits=True))
+    with pytest.raises(TypeError, match="does not accept"):
+        losses.MeanSquaredError(delta=1.0)
