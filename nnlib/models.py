@@ -163,6 +163,18 @@ class Sequential:
         for text in out:
             print_fn(text)
 
+    @property
+    def input_shape(self):
+        """The input shape with the batch axis, as Keras's ``model.input_shape``: e.g. ``(None, 4)``."""
+        self._require_built("report its input_shape")
+        return tuple(self._batch_input_shape)
+
+    @property
+    def output_shape(self):
+        """The output shape with the batch axis, as Keras's ``model.output_shape``: e.g. ``(None, 3)``."""
+        self._require_built("report its output_shape")
+        return (self._batch_input_shape[0], *self._output_shapes[-1]) if self.layers else self.input_shape
+
     def count_params(self):
         """Number of weights of all layers, trainable or not."""
         self._require_built("count_params()")

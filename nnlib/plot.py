@@ -21,6 +21,45 @@ def _new_axes(ax, ncols=1, figsize=None):
 
 
 # ---------------------------------------------------------------------------------------------
+# Models
+# ---------------------------------------------------------------------------------------------
+
+
+def model(model, show_shapes=True, ax=None):
+    """The layers of a built ``Sequential`` as a column of boxes, input at the top, as Keras's
+    ``keras.utils.plot_model(model, show_shapes=True)``: each box gives the layer's name and type,
+    and with ``show_shapes`` its input and output shapes (None is the batch axis)."""
+    import matplotlib.patches as patches
+
+    if not getattr(model, "built", False):
+        raise ValueError("plot.model needs a built model: start it with Input(shape=...), give the first layer "
+                         "input_shape=..., or call model.build((None, n_features)) first")
+    batch, *shape = model.input_shape
+    shapes = [tuple(shape)]
+    for layer in model.layers:
+        shapes.append(tuple(layer.compute_output_shape(shapes[-1])))
+    rows = [("input", "InputLayer", None, shapes[0])]
+    rows += [(layer.name, type(layer).__name__, shapes[i], shapes[i + 1]) for i, layer in enumerate(model.layers)]
+    fig, (ax,) = _new_axes(ax, figsize=(4.6 if show_shapes else 3.0, 0.95 * len(rows) + 0.3))
+    for i, (name, kind, shape_in, shape_out) in enumerate(rows):
+        top = -i * 1.3
+        ax.add_patch(patches.FancyBboxPatch((0.0, top - 0.8), 4.0, 0.8, boxstyle="round,pad=0.02",
+                                            facecolor="#dbe9f6" if i else "#eeeeee", edgecolor="#4a6f8a"))
+        label = f"{name} ({kind})"
+        if show_shapes:
+            label += f"\nin: {(batch, *shape_in) if shape_in is not None else '-'}   out: {(batch, *shape_out)}"
+        ax.text(2.0, top - 0.4, label, ha="center", va="center", fontsize=9)
+        if i:
+            ax.annotate("", xy=(2.0, top), xytext=(2.0, top + 0.5),
+                        arrowprops={"arrowstyle": "->", "color": "#4a6f8a"})
+    ax.set_xlim(-0.1, 4.1)
+    ax.set_ylim(-1.3 * (len(rows) - 1) - 0.9, 0.1)
+    ax.set_axis_off()
+    ax.set_title(f'Model "{model.name}"')
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
 # Classifiers and training
 # ---------------------------------------------------------------------------------------------
 

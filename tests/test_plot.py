@@ -184,3 +184,20 @@ def test_show_bitmaps_grid():
     assert len(fig.axes) == 10
     with pytest.raises(ValueError, match="titles"):
         plot.show_bitmaps(X3, shape=(5, 3), titles=["a"])
+
+
+def test_model_diagram_as_keras_plot_model():
+    from nnlib import layers, models
+
+    model = models.Sequential([layers.Flatten(input_shape=(28, 28)), layers.Dense(128, activation="relu"),
+                               layers.Dense(10, activation="softmax")])
+    assert model.input_shape == (None, 28, 28) and model.output_shape == (None, 10)
+    texts = [t.get_text() for t in plot.model(model).axes[0].texts if t.get_text()]
+    assert texts == ["input (InputLayer)\nin: -   out: (None, 28, 28)",
+                     f"{model.layers[0].name} (Flatten)\nin: (None, 28, 28)   out: (None, 784)",
+                     f"{model.layers[1].name} (Dense)\nin: (None, 784)   out: (None, 128)",
+                     f"{model.layers[2].name} (Dense)\nin: (None, 128)   out: (None, 10)"]
+    bare = [t.get_text() for t in plot.model(model, show_shapes=False).axes[0].texts if t.get_text()]
+    assert bare[1] == f"{model.layers[0].name} (Flatten)"
+    with pytest.raises(ValueError, match="plot.model needs a built model"):
+        plot.model(models.Sequential([layers.Dense(2)]))
