@@ -277,6 +277,26 @@ class Sequential:
         return np.concatenate([self._forward(x[i:i + batch_size], training=False, checked=False)
                                for i in range(0, len(x), batch_size)])
 
+    def feature_extractor(self, layer_names=None):
+        """A function ``x -> outputs`` of the layers named in ``layer_names`` (one name, a list, or
+        all layers by default), as the notes' ``keras.Model(inputs=model.inputs,
+        outputs=[layer.output for layer in model.layers])``: one name gives one array, a list a list."""
+        names = [layer.name for layer in self.layers] if layer_names is None else layer_names
+        wanted = [self.get_layer(name) for name in ([names] if isinstance(names, str) else names)]
+
+        def extract(x):
+            x = self._as_batch(x)
+            self._build_for(x)
+            self._check_input(x)
+            outputs = {}
+            for layer in self.layers:
+                x = layer.forward(x, training=False)
+                outputs[id(layer)] = x
+            found = [outputs[id(layer)] for layer in wanted]
+            return found[0] if isinstance(names, str) else found
+
+        return extract
+
     def _as_batch(self, x, name="x"):
         """``x`` as a float array (n_samples, *input_shape). A vector of n numbers is n samples of one
         value when the model takes one value per sample (or is not built yet): Keras accepts it so in

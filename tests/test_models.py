@@ -518,3 +518,18 @@ def test_the_notes_hello_world_trains_on_vectors_with_a_custom_loss():
     assert model.predict(np.array([10.0]))[0, 0] == pytest.approx(19.0, abs=0.5)
     with pytest.raises(ValueError, match=r"expects input of shape \(None, 4\), got x of shape \(4,\); for one sample"):
         models.Sequential([layers.Input(4), layers.Dense(2)]).predict(np.ones(4))
+
+
+def test_feature_extractor_of_the_notes():
+    """keras.Model(inputs=my_model.inputs, outputs=[layer.output for layer in my_model.layers])."""
+    my_model = models.Sequential([models.Input(shape=(4,)), layers.Dense(2, activation="relu", name="l1", seed=0),
+                                  layers.Dense(3, activation="relu", name="l2", seed=1), layers.Dense(3, name="y", seed=2)])
+    x = np.ones((1, 4))
+    features = my_model.feature_extractor()(x)
+    assert [f.shape for f in features] == [(1, 2), (1, 3), (1, 3)]
+    l1 = np.maximum(0, x @ my_model.get_layer("l1").params["kernel"] + my_model.get_layer("l1").params["bias"])
+    np.testing.assert_allclose(features[0], l1)
+    np.testing.assert_allclose(my_model.feature_extractor("y")(x), my_model.predict(x))
+    assert len(my_model.feature_extractor(["l2", "l1"])(x)) == 2
+    with pytest.raises(ValueError, match="Did you mean 'l2'"):
+        my_model.feature_extractor("l3")
