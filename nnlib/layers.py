@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from nnlib import _kernels, activations, initializers
+from nnlib import _kernels, activations, initializers, regularizers
 from nnlib._checks import as_float_array
 from nnlib._registry import lookup
 from nnlib.conv import padding_amounts
@@ -136,6 +136,7 @@ class Layer:
         self.params = {}
         self.grads = {}
         self.state = {}
+        self.regularizers = {}     # weight name -> regularizers.L1L2 (Dense, Conv2D)
         self.cache = None
 
     def __call__(self, x, training=False):
@@ -221,7 +222,8 @@ class Layer:
 
     # --- weights ---
 
-    def _setup_weights(self, activation, use_bias, kernel_initializer, bias_initializer, seed):
+    def _setup_weights(self, activation, use_bias, kernel_initializer, bias_initializer, seed,
+                       kernel_regularizer=None, bias_regularizer=None):
         """Store the settings shared by the layers with a kernel and a bias (Dense, Conv2D)."""
         self.activation = activation
         self._act = _resolve_activation(activation)
@@ -229,6 +231,19 @@ class Layer:
         self.kernel_initializer = initializers.get(kernel_initializer)
         self.bias_initializer = initializers.get(bias_initializer)
         self.seed = seed
+        self.regularizers = {key: regularizers.get(reg) for key, reg in
+                             (("kernel", kernel_regularizer), ("bias", bias_regularizer)) if reg is not None}
+
+    @property
+    def losses(self):
+        r"""The penalties :math:`\Omega` of the weights that have a regularizer (Keras's ``layer.losses``)."""
+        return [reg(self.params[key]) for key, reg in self.regularizers.items() if key in self.params]
+
+    def _add_penalty_gradients(self):
+        """Add each regularizer's gradient to its weight's gradient (after ``call_backward`` filled them)."""
+        for key, reg in self.regularizers.items():
+            if key in self.grads:
+                self.grads[key] = self.grads[key] + reg.gradient(self.params[key])
 
     def _require_built(self, what):
         if not self.built:
@@ -311,10 +326,12 @@ class Dense(Layer):
     input_ndim = 1
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
+                 input_shape=None, seed=None, trainable=True, dtype="float64"):
         super().__init__(name, input_shape, trainable, dtype)
         self.units = _positive_int(units, "Dense units")
-        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed)
+        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed, kernel_regularizer,
+                            bias_regularizer)
 
     def build(self, input_shape):
         input_shape = super().build(input_shape)
@@ -344,6 +361,8 @@ class Dense(Layer):
         self.grads["kernel"] = x.T @ dz
         if self.use_bias:
             self.grads["bias"] = dz.sum(axis=0)
+        if self.regularizers:
+            self._add_penalty_gradients()
         return dz @ self.params["kernel"].T if input_grad else None
 
     def get_config(self):
@@ -521,12 +540,14 @@ class Conv2D(_ImageLayer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format="channels_last",
                  activation=None, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", name=None, input_shape=None, seed=None, trainable=True, dtype="float64"):
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, name=None,
+                 input_shape=None, seed=None, trainable=True, dtype="float64"):
         super().__init__(name, input_shape, trainable, dtype)
         self.filters = _positive_int(filters, "Conv2D filters")
         self._setup_window(kernel_size, strides, padding, data_format, "kernel_size")
         self.kernel_size = self.window
-        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed)
+        self._setup_weights(activation, use_bias, kernel_initializer, bias_initializer, seed, kernel_regularizer,
+                            bias_regularizer)
         self.scratch = _kernels.Scratch()   # the im2col work arrays, reused from step to step
 
     def build(self, input_shape):
@@ -569,6 +590,8 @@ class Conv2D(_ImageLayer):
         self.grads["kernel"] = dkernel.transpose(2, 3, 1, 0)
         if self.use_bias:
             self.grads["bias"] = bias_grad
+        if self.regularizers:
+            self._add_penalty_gradients()
         return None if dx_padded is None else self._from_nchw(self._unpad(dx_padded, pads))
 
     def get_config(self):

@@ -387,16 +387,18 @@ class Sequential:
         return (out - y) / out.size
 
     def _loss_value(self, fused, y, out):
-        """The loss of a batch; with a fused output, computed directly from the probabilities."""
+        r"""The loss of a batch, plus the layers' weight penalties :math:`\Omega` (``kernel_regularizer``,
+        as Keras reports it); with a fused output, computed directly from the probabilities."""
+        penalty = sum(sum(getattr(layer, "losses", ())) for layer in self.layers)
         if fused is None:
-            return self.loss.value(y, out)
+            return self.loss.value(y, out) + penalty
         if fused.loss == "sparse_categorical_crossentropy":
             p = np.clip(out[np.arange(len(y)), y], losses.EPSILON, 1 - losses.EPSILON)
-            return float(-np.mean(np.log(p)))
+            return float(-np.mean(np.log(p))) + penalty
         p = np.clip(out, losses.EPSILON, 1 - losses.EPSILON)
         if fused.loss == "categorical_crossentropy":
-            return float(-np.sum(y * np.log(p)) / len(y))
-        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+            return float(-np.sum(y * np.log(p)) / len(y)) + penalty
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))) + penalty
 
     def _backward(self, fused, grad, checked=True):
         """Backpropagate ``grad``, dL/d(output) or, when ``fused``, dL/dz of the last layer.
