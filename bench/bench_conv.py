@@ -35,6 +35,9 @@ KERNEL = 3
 ROUNDS = 3
 REPEATS = 10
 WARMUP = 3
+# Each block starts with at least this much warm-up: OpenBLAS's idle thread busy-waits for about 0.1 s
+# after a product, and would otherwise slow down whichever contender runs next.
+WARMUP_SECONDS = 0.3
 
 
 def nnlib_step(forward, backward):
@@ -94,15 +97,18 @@ def check_agreement(x, w, b, dy):
 def time_in_blocks(steps, args):
     """Median milliseconds of each step in ``steps`` (name -> callable).
 
-    Each contender runs a block of repeats after its own warm-up (its thread pool wakes up; PyTorch's
-    and OpenBLAS's threads would fight for the cores if calls alternated one by one); the blocks
-    rotate ``ROUNDS`` times so that a busy moment of the machine does not fall on one contender.
+    Each contender runs a block of repeats after its own warm-up of at least ``WARMUP`` steps and
+    ``WARMUP_SECONDS`` (its thread pool wakes up, the previous contender's idle threads stop spinning;
+    PyTorch's and OpenBLAS's threads would fight for the cores if calls alternated one by one); the
+    blocks rotate ``ROUNDS`` times so that a busy moment of the machine does not fall on one contender.
     """
     times = {name: [] for name in steps}
     for _ in range(ROUNDS):
         for name, step in steps.items():
-            for _ in range(WARMUP):
+            started, warmed = time.perf_counter(), 0
+            while warmed < WARMUP or time.perf_counter() - started < WARMUP_SECONDS:
                 step(*args)
+                warmed += 1
             for _ in range(REPEATS):
                 start = time.perf_counter()
                 step(*args)
