@@ -38,15 +38,23 @@ the NumPy version. What is fastest was measured (``bench/bench_conv.py``, 2 core
   copied back to NCHW and its gradient is a matrix-vector product of ``dy``'s rows with ones; ``dW`` is
   computed transposed, :math:`\operatorname{im2col}(x)\,\delta^T`, a product BLAS splits over its
   threads (:math:`\delta \operatorname{im2col}(x)^T` it runs on one); ``input_grad=False`` skips ``dx``.
-  The Numba copies are single-threaded on purpose: ``parallel=True`` loops made the step 2 to 10
-  times slower, their OpenMP threads and BLAS's threads spinning against each other on 2 cores.
-  Sharing the batch between two Python threads, each with its own copies and a one-thread BLAS
-  product, was faster on its own but 1.6 times slower in a network, as soon as a Dense layer's
-  two-thread product ran between two convolutions (OpenBLAS's idle thread spins for a while).
+  Both cores work through threads of nnlib's own: the batch is split into ``THREADS`` shares (one
+  per core), and each thread runs its share's copies and products, with BLAS limited to one thread
+  per product (``single_thread_blas``). With one BLAS product split over the cores and the copies
+  in between on one core, the copies ran 3 to 5 times slower than alone (the data they touch was
+  just in the other core's cache) and one core waited during each copy; the shares made the step
+  about 1.2 times faster. ``Sequential`` keeps BLAS on one thread while a model with convolution
+  layers runs, because OpenBLAS's second thread busy-waits for about 0.1 s after a Dense layer's
+  product and takes a core from these threads. (Numba's ``parallel=True`` loops were slower: their
+  threads and BLAS's spun against each other on 2 cores.)
 * Max pooling: direct Numba loops, 3 to 5 times faster than the NumPy version.
 * Average pooling: direct Numba loops; NumPy's strided sums are about as fast here.
 """
+import concurrent.futures
 import math
+import os
+import sys
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -174,10 +182,85 @@ BLOCK_BYTES = 2 ** 21
 KEEP_COLS_BYTES = 2 ** 25
 
 
+# How many threads share a batch: one per core this process may use. Each takes a contiguous share
+# of the images and runs its copies and its single-threaded BLAS products on them.
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
 def _blocks(n_batch, bytes_per_image):
     """Ranges ``(n0, n1)`` of images covering the batch, each block about ``BLOCK_BYTES`` of im2col."""
     step = max(1, min(n_batch, BLOCK_BYTES // max(1, bytes_per_image)))
     return [(n0, min(n_batch, n0 + step)) for n0 in range(0, n_batch, step)]
+
+
+def _shares(n_batch, bytes_per_image):
+    """The batch dealt to at most ``THREADS`` workers: for each, its list of blocks ``(n0, n1)`` of
+    contiguous images (as many workers as there are blocks, when there are fewer)."""
+    step = _blocks(n_batch, bytes_per_image)[0][1]
+    workers = max(1, min(THREADS, -(-n_batch // step)))
+    bounds = [n_batch * k // workers for k in range(workers + 1)]
+    return [[(n0, min(end, n0 + step)) for n0 in range(begin, end, step)] for begin, end in zip(bounds, bounds[1:])]
+
+
+_pool = None
+_pool_lock = threading.Lock()   # one parallel convolution at a time: BLAS's thread count is process-wide
+
+
+def _forget_pool():
+    global _pool
+    _pool = None
+
+
+if hasattr(os, "register_at_fork"):   # a forked child has none of the parent's threads: it makes its own pool
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+_controller = None, -1    # threadpoolctl's view of the loaded BLAS libraries, and len(sys.modules) then
+
+
+def _blas_controller():
+    """threadpoolctl's controller of the BLAS libraries loaded (finding them takes about 1 ms, so it
+    is kept, and looked for again only after a module was imported: a new BLAS may have come with it)."""
+    global _controller
+    controller, modules = _controller
+    if controller is None or modules != len(sys.modules):
+        import threadpoolctl   # imported here: ``import nnlib`` stays fast
+
+        controller = threadpoolctl.ThreadpoolController()
+        _controller = controller, len(sys.modules)
+    return controller
+
+
+def single_thread_blas():
+    """A context in which BLAS runs each product on one thread (``threadpoolctl``). The convolution
+    uses it while its own threads share the batch; ``Sequential`` uses it while a model with
+    convolution layers trains or predicts, because a second BLAS thread left busy-waiting after a
+    Dense layer's product (OpenBLAS spins about 0.1 s) takes a core from the convolution's threads."""
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
+def _in_parallel(work, shares):
+    """Run ``work(k, blocks)`` for each worker's share of the batch and wait for all of them.
+
+    One share runs in the calling thread, the others on a thread pool; meanwhile BLAS runs each
+    product on one thread (the workers already occupy the cores). The Numba copies release the GIL
+    (``nogil``), and so do NumPy's copies and BLAS. An exception in a worker reaches the caller
+    after every worker has stopped writing.
+    """
+    global _pool
+    if len(shares) == 1:
+        work(0, shares[0])
+        return
+    with _pool_lock, single_thread_blas():
+        if _pool is None:
+            _pool = concurrent.futures.ThreadPoolExecutor(max(1, THREADS - 1), thread_name_prefix="nnlib-conv")
+        futures = [_pool.submit(work, k, blocks) for k, blocks in enumerate(shares) if k]
+        try:
+            work(0, shares[0])
+        finally:
+            concurrent.futures.wait(futures)
+        for future in futures:
+            future.result()
 
 
 class Scratch:
@@ -187,6 +270,7 @@ class Scratch:
     a convolution step needs several MB of temporaries: on the course's shapes, allocating them anew
     on every call can cost as much as the arithmetic. A caller that convolves again and again (a
     ``Conv2D`` layer keeps one in ``layer.scratch``) passes its ``Scratch`` to reuse the same memory.
+    Each worker thread has its own arrays ("cols0", "cols1", ...).
 
     The forward pass also leaves there the im2col matrix of the whole batch (up to
     ``KEEP_COLS_BYTES``), and ``kept_cols_of`` = ``(x, kh, kw, sh, sw)`` says for which input: a
@@ -207,20 +291,21 @@ class Scratch:
         return buffer[start:end].reshape(shape)
 
 
-def _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, path, kept):
+def _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, worker, path, kept):
     """The im2col matrix (C*KH*KW, B*OH*OW) of images n0..n1 of x. ``kept``: None (copied into the
-    block buffer "cols"), "fill" (copied into its place in the whole-batch matrix "kept_cols", for
-    backward) or "read" (it is already there)."""
+    worker's block buffer "cols<worker>"), "fill" (copied into its place in the whole-batch matrix
+    "kept_cols", for backward) or "read" (it is already there)."""
     per_image = output_size(x.shape[2], kh, sh) * output_size(x.shape[3], kw, sw)
     shape = (n_rows, (n1 - n0) * per_image)
     if kept is None:
-        return path.im2col(x[n0:n1], kh, kw, sh, sw, scratch.array("cols", shape, x.dtype))
+        return path.im2col(x[n0:n1], kh, kw, sh, sw, scratch.array(f"cols{worker}", shape, x.dtype))
     cols = scratch.array("kept_cols", shape, x.dtype, start=n_rows * per_image * n0)
     return path.im2col(x[n0:n1], kh, kw, sh, sw, cols) if kept == "fill" else cols
 
 
 def _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, path):
-    r"""y (N, F, OH, OW) block by block: :math:`Y = W \operatorname{im2col}(x) + b`, one BLAS product per block.
+    r"""y (N, F, OH, OW) block by block: :math:`Y = W \operatorname{im2col}(x) + b`, one BLAS product per
+    block, the blocks shared by ``THREADS`` threads.
 
     ``path`` is ``_NUMBA`` or ``_NUMPY``: the copies (im2col, and the product's columns back to
     NCHW with the bias added) it uses. With a ``scratch``, the whole im2col matrix is kept for backward.
@@ -238,11 +323,15 @@ def _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, path):
     scratch.kept_cols_of = None
     if keep:   # room for the whole batch at once, so that no block's matrix is lost when it grows
         scratch.array("kept_cols", (n_rows * n_batch * oh * ow,), x.dtype)
-    for n0, n1 in _blocks(n_batch, n_rows * oh * ow * x.itemsize):
-        size = (n1 - n0) * oh * ow
-        cols = _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, path, "fill" if keep else None)
-        rows = np.matmul(w_rows, cols, out=scratch.array("rows", (n_filt, size), x.dtype))  # (F, B*OH*OW)
-        path.rows_to_nchw(rows, bias, y[n0:n1])
+
+    def work(k, blocks):
+        for n0, n1 in blocks:
+            size = (n1 - n0) * oh * ow
+            cols = _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, k, path, "fill" if keep else None)
+            rows = np.matmul(w_rows, cols, out=scratch.array(f"rows{k}", (n_filt, size), x.dtype))  # (F, B*OH*OW)
+            path.rows_to_nchw(rows, bias, y[n0:n1])
+
+    _in_parallel(work, _shares(n_batch, n_rows * oh * ow * x.itemsize))
     if keep:
         scratch.kept_cols_of = (x, kh, kw, sh, sw)
     return y
@@ -251,34 +340,40 @@ def _conv_forward(x, w, sh, sw, oh, ow, bias, scratch, path):
 def _conv_backward(x, w, dy, sh, sw, scratch, input_grad, bias_grad, path):
     r"""``(dx, dw)`` block by block: :math:`dW \mathrel{+}= \delta \operatorname{im2col}(x)^T`,
     :math:`dx = \operatorname{col2im}(W^T \delta)` (``dx`` is ``None`` when not ``input_grad``);
-    :math:`\sum_{n,i,j} \delta_{n,f,i,j}` into ``bias_grad`` (F,) if given."""
+    :math:`\sum_{n,i,j} \delta_{n,f,i,j}` into ``bias_grad`` (F,) if given. Each thread sums its
+    share's :math:`dW` and bias gradient; the shares are added in a fixed order."""
     n_batch = x.shape[0]
     n_filt, n_ch, kh, kw = w.shape
     oh, ow = dy.shape[2:]
     w_rows = w.reshape(n_filt, -1)
+    n_rows = w_rows.shape[1]
+    if bias_grad is not None and bias_grad.shape != (n_filt,):
+        raise ValueError(f"conv2d: bias_grad has shape {bias_grad.shape}, expected ({n_filt},) (one per filter)")
     dx = np.zeros_like(x) if input_grad else None
-    dw_t = np.zeros_like(w_rows.T)   # dW^T (C*KH*KW, F): cols @ dy_rows^T splits over 2 BLAS threads, dy_rows @ cols^T not
     scratch = scratch or Scratch()
     kept = scratch.kept_cols_of
     kept = "read" if kept is not None and kept[0] is x and kept[1:] == (kh, kw, sh, sw) else None
-    db = np.zeros(n_filt)   # float64: the sum of N*OH*OW terms
-    blocks = _blocks(n_batch, w_rows.shape[1] * oh * ow * x.itemsize)
-    ones = np.ones((blocks[0][1] - blocks[0][0]) * oh * ow, dtype=x.dtype)
-    for n0, n1 in blocks:
-        size = (n1 - n0) * oh * ow
-        cols = _block_cols(x, n0, n1, kh, kw, sh, sw, w_rows.shape[1], scratch, path, kept)
-        dy_rows = path.nchw_to_rows(dy[n0:n1], scratch.array("rows", (n_filt, size), x.dtype))  # (F, B*OH*OW)
-        dw_t += cols @ dy_rows.T
-        if bias_grad is not None:   # row sums as a BLAS product with ones: 3 times faster than .sum(axis=1)
-            db += dy_rows @ ones[:size]
-        if input_grad:
-            dcols = np.matmul(w_rows.T, dy_rows, out=scratch.array("dcols", cols.shape, x.dtype))
-            path.col2im(dcols, kh, kw, sh, sw, dx[n0:n1])
+    shares = _shares(n_batch, n_rows * oh * ow * x.itemsize)
+    dw_t = np.zeros((len(shares), n_rows, n_filt), dtype=x.dtype)   # dW^T per worker: cols @ dy_rows^T is faster
+    db = np.zeros((len(shares), n_filt))   # float64: the sum of N*OH*OW terms
+    ones = np.ones(max(n1 - n0 for blocks in shares for n0, n1 in blocks) * oh * ow, dtype=x.dtype)
+
+    def work(k, blocks):
+        for n0, n1 in blocks:
+            size = (n1 - n0) * oh * ow
+            cols = _block_cols(x, n0, n1, kh, kw, sh, sw, n_rows, scratch, k, path, kept)
+            dy_rows = path.nchw_to_rows(dy[n0:n1], scratch.array(f"rows{k}", (n_filt, size), x.dtype))  # (F, B*OH*OW)
+            dw_t[k] += cols @ dy_rows.T
+            if bias_grad is not None:   # row sums as a BLAS product with ones: 3 times faster than .sum(axis=1)
+                db[k] += dy_rows @ ones[:size]
+            if input_grad:
+                dcols = np.matmul(w_rows.T, dy_rows, out=scratch.array(f"dcols{k}", cols.shape, x.dtype))
+                path.col2im(dcols, kh, kw, sh, sw, dx[n0:n1])
+
+    _in_parallel(work, shares)
     if bias_grad is not None:
-        if bias_grad.shape != (n_filt,):
-            raise ValueError(f"conv2d: bias_grad has shape {bias_grad.shape}, expected ({n_filt},) (one per filter)")
-        bias_grad[...] = db
-    return dx, np.ascontiguousarray(dw_t.T).reshape(w.shape)
+        bias_grad[...] = db.sum(axis=0)
+    return dx, np.ascontiguousarray(dw_t.sum(axis=0).T).reshape(w.shape)
 
 
 # --- convolution: Numba ---------------------------------------------------------------------------

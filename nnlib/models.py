@@ -45,6 +45,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib import _kernels
 from nnlib import callbacks as callbacks_module
 from nnlib import layers as layers_module
 from nnlib import losses, metrics, optimizers
@@ -53,6 +54,20 @@ from nnlib._registry import lookup
 from nnlib.layers import Input, InputSpec   # defined with the layers, as keras.layers.Input
 
 __all__ = ["Input", "InputSpec", "Sequential"]
+
+
+def _one_blas_thread_with_convolutions(method):
+    """Run the ``Sequential`` method with BLAS on one thread when the model has convolution layers:
+    nnlib's convolution shares the batch between the cores with its own threads
+    (:func:`nnlib._kernels.single_thread_blas` says why); models without them are left alone."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        if any(isinstance(layer, layers_module.Conv2D) for layer in self.layers):
+            with _kernels.single_thread_blas():
+                return method(self, *args, **kwargs)
+        return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class _Fused(NamedTuple):
@@ -269,6 +284,7 @@ class Sequential:
         self._build_for(x, keep_batch=True)
         return self._forward(x, training)
 
+    @_one_blas_thread_with_convolutions
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for ``x`` (n_samples, *input_shape), computed ``batch_size`` samples at a time."""
         x = self._as_batch(x)
@@ -441,6 +457,7 @@ class Sequential:
         self.optimizer.apply_gradients(grads_and_vars)
         return loss
 
+    @_one_blas_thread_with_convolutions
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, seed=None):
         r"""Train for ``epochs`` passes over ``(x, y)`` in shuffled mini-batches; returns a ``History``.
@@ -546,6 +563,7 @@ class Sequential:
             logs[name] = float(fn(y, out))
         return logs
 
+    @_one_blas_thread_with_convolutions
     def evaluate(self, x, y, batch_size=32, verbose=0, return_dict=False):
         """Loss (and metrics) on ``(x, y)``: a float without metrics, else ``[loss, *metrics]``
         (or a dict with ``return_dict=True``), as Keras."""

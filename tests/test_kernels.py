@@ -52,6 +52,62 @@ def test_conv_in_blocks_gives_the_same_as_one_block(monkeypatch):
         np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3, 16])
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_conv_shared_between_threads_gives_the_same_as_one_thread(path, threads, monkeypatch):
+    x, w, y, dy = conv_inputs((7, 2, 6, 6), (3, 3, 3), 1, seed=8)
+    dx_ref, dw_ref = K.conv2d_backward_naive(x, w, dy)
+    monkeypatch.setattr(K, "BLOCK_BYTES", 5000)     # two images per block: 4 blocks for up to 16 threads
+    monkeypatch.setattr(K, "THREADS", threads)
+    shares = K._shares(7, 2 * 9 * 16 * 8)
+    assert len(shares) == min(threads, 4)
+    assert [n0 for share in shares for n0, _ in share][0] == 0
+    assert sum(n1 - n0 for share in shares for n0, n1 in share) == 7    # every image once
+    bias, db = np.arange(3.0), np.empty(3)
+    scratch = K.Scratch()
+    np.testing.assert_allclose(getattr(K, f"conv2d_forward_{path}")(x, w, 1, bias, scratch), y + bias[:, None, None],
+                               atol=1e-12)
+    dx, dw = getattr(K, f"conv2d_backward_{path}")(x, w, dy, 1, scratch, True, db)
+    np.testing.assert_allclose(dx, dx_ref, atol=1e-12)
+    np.testing.assert_allclose(dw, dw_ref, atol=1e-12)
+    np.testing.assert_allclose(db, dy.sum(axis=(0, 2, 3)), atol=1e-12)
+
+
+def test_an_error_in_one_thread_reaches_the_caller_after_every_thread_finished(monkeypatch):
+    finished = []
+
+    def work(k, blocks):
+        if k == 1:
+            raise RuntimeError("worker 1 failed")
+        finished.append(k)
+
+    with pytest.raises(RuntimeError, match="worker 1 failed"):
+        K._in_parallel(work, [[(0, 1)], [(1, 2)], [(2, 3)]])
+    assert sorted(finished) == [0, 2]
+
+
+def test_blas_runs_on_one_thread_while_the_threads_share_a_batch():
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    K._in_parallel(lambda k, blocks: seen.append([d["num_threads"] for d in threadpool_info()
+                                                   if d["user_api"] == "blas"]), [[(0, 1)], [(1, 2)]])
+    assert seen and all(counts and set(counts) == {1} for counts in seen)
+
+
+def test_a_forked_child_convolves_with_its_own_threads(monkeypatch):
+    """A grader forks workers; a thread pool made before the fork has no threads in the child."""
+    import multiprocessing
+
+    monkeypatch.setattr(K, "BLOCK_BYTES", 5000)            # several blocks, so the threads are used
+    x, w, y, _ = conv_inputs((8, 2, 6, 6), (3, 3, 3), 1, seed=9)
+    K.conv2d_forward_numpy(x, w)
+    assert K._pool is not None                             # the parent's pool exists before the fork
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        forked = pool.apply_async(K.conv2d_forward_numpy, (x, w)).get(timeout=60)
+    np.testing.assert_allclose(forked, y, atol=1e-12)
+
+
 def test_conv_backward_matches_numerical_gradients():
     x, w, _, dy = conv_inputs((2, 2, 6, 5), (3, 3, 2), 2, seed=3)
     dx, dw = K.conv2d_backward(x, w, dy, 2)

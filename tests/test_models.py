@@ -533,3 +533,29 @@ def test_feature_extractor_of_the_notes():
     assert len(my_model.feature_extractor(["l2", "l1"])(x)) == 2
     with pytest.raises(ValueError, match="Did you mean 'l2'"):
         my_model.feature_extractor("l3")
+
+
+def test_models_with_convolutions_run_blas_on_one_thread_and_others_are_left_alone():
+    from threadpoolctl import threadpool_info
+
+    from nnlib import callbacks
+
+    def blas_threads():
+        return {d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"}
+
+    class Record(callbacks.Callback):
+        seen = []
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seen.append(blas_threads())
+
+    before = blas_threads()
+    x = np.random.default_rng(0).normal(size=(8, 6, 6, 1))
+    y = np.arange(8) % 2
+    cnn = models.Sequential([models.Input((6, 6, 1)), layers.Conv2D(2, 3, seed=0), layers.Flatten(),
+                             layers.Dense(2, activation="softmax", seed=1)])
+    mlp = models.Sequential([models.Input((6, 6, 1)), layers.Flatten(), layers.Dense(2, activation="softmax", seed=1)])
+    for model in (cnn, mlp):
+        model.compile("sgd", "sparse_categorical_crossentropy")
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[Record()])
+    assert Record.seen == [{1}, before] and blas_threads() == before
