@@ -11,8 +11,9 @@ computed by the kernels, the work arrays kept in a ``Scratch`` from step to step
 the Conv2D layer (channels-first, so no transposes) is shown too, with its input checks, on the
 dispatched path. Every timing is the median of several blocks of repeats, each after a warm-up, all
 measured in this run.
-PyTorch uses ``os.cpu_count()`` threads; NumPy's BLAS uses its default (all cores); the Numba loops
-are single-threaded. PyTorch computes dx too (its input requires grad), as nnlib always does.
+PyTorch uses ``os.cpu_count()`` threads; nnlib shares the batch between one thread per core, each
+with its own copies and one-thread BLAS products (``nnlib._kernels.THREADS``). PyTorch computes dx
+too (its input requires grad), as nnlib always does.
 
 On a busy machine the numbers move by tens of percent from run to run: compare ratios of one run.
 
