@@ -892,6 +892,84 @@ class BatchNormalization(Layer):
                 "center": self.center, "scale": self.scale}
 
 
+class NormalizationCache(NamedTuple):
+    r"""Normalization forward values kept for backward: the ``scale`` :math:`1/\max(\sigma, \epsilon)`
+    (broadcastable) and the input ``shape``."""
+    scale: np.ndarray
+    shape: tuple
+
+
+class Normalization(Layer):
+    r"""Standardises each feature with the mean and variance of the training data: the first item of
+    the notes' practical checklist ("normalise the data"), as Keras's ``Normalization``.
+
+    Call ``adapt(x_train)`` once (or pass ``mean`` and ``variance``); then, per feature (the last axis),
+
+    .. math::
+        y = \frac{x - \mu}{\max(\sigma, \epsilon)}, \qquad
+        \frac{\partial L}{\partial x} = \frac{\delta}{\max(\sigma, \epsilon)}, \qquad \epsilon = 10^{-7}
+
+    ``mean`` and ``variance`` are kept in ``state`` (not trained; ``summary`` counts them as
+    non-trainable, where Keras also counts a sample count).
+    """
+    base_name = "normalization"
+    EPSILON = 1e-7
+
+    def __init__(self, mean=None, variance=None, name=None, input_shape=None, trainable=True, dtype="float64"):
+        super().__init__(name, input_shape, trainable, dtype)
+        if (mean is None) != (variance is None):
+            raise ValueError("Normalization takes both mean and variance, or neither (then call adapt(x) on the "
+                             "training data)")
+        self._given = None
+        if mean is not None:
+            mean, variance = (np.atleast_1d(as_float_array(v, name)) for v, name in ((mean, "mean"), (variance, "variance")))
+            if mean.shape != variance.shape or mean.ndim != 1 or np.any(variance < 0):
+                raise ValueError(f"mean and variance must be vectors of one value per feature, variance >= 0; "
+                                 f"got shapes {mean.shape} and {variance.shape}")
+            self._given = (mean, variance)
+
+    def adapt(self, data):
+        """Learn the mean and variance of each feature (last axis) from ``data`` (samples, ..., features)."""
+        data = as_float_array(data, "data", min_ndim=2)
+        if self.built and data.shape[1:] != self.input_shape:
+            raise ValueError(f"Layer {self.name!r} was built for inputs {self.input_shape}, adapt() got data of "
+                             f"shape {data.shape}")
+        axes = tuple(range(data.ndim - 1))
+        self._given = (data.mean(axis=axes), data.var(axis=axes))
+        if not self.built:
+            self.build(data.shape[1:])
+        else:
+            self._store()
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        self._store()
+        return input_shape
+
+    def _store(self):
+        if self._given is None:
+            return
+        mean, variance = self._given
+        if mean.shape != self.input_shape[-1:]:
+            raise ValueError(f"Layer {self.name!r}: mean and variance have {mean.size} values but the input has "
+                             f"{self.input_shape[-1]} features (shape {self.input_shape})")
+        self.state = {"mean": mean.astype(self.dtype), "variance": variance.astype(self.dtype)}
+
+    def call(self, x, training=False):
+        if not self.state:
+            raise RuntimeError(f"Layer {self.name!r} has no statistics yet: call adapt(x_train) first, or "
+                               "pass mean= and variance=")
+        x = x.astype(self.dtype, copy=False)
+        scale = 1.0 / np.maximum(np.sqrt(self.state["variance"]), self.EPSILON)
+        self.cache = NormalizationCache(scale, x.shape)
+        return (x - self.state["mean"]) * scale
+
+    def call_backward(self, dy, skip_activation=False, input_grad=True):
+        scale, shape = self.cache
+        self._check_dy_shape(dy, shape)
+        return dy * scale
+
+
 # --- data augmentation -------------------------------------------------------------------------
 #
 # New, slightly changed training samples on every pass, as Keras's augmentation layers.
@@ -1075,8 +1153,8 @@ class RandomTranslation(_Augmentation):
 
 #: Layer classes by name (case-insensitive in ``get``), e.g. to rebuild a model from its configs.
 LAYERS = {cls.__name__.lower(): cls for cls in (Dense, Activation, Lambda, Conv2D, MaxPooling2D, AveragePooling2D,
-                                                 Flatten, Dropout, BatchNormalization, GaussianNoise, RandomFlip,
-                                                 RandomTranslation)}
+                                                 Flatten, Dropout, BatchNormalization, Normalization, GaussianNoise,
+                                                 RandomFlip, RandomTranslation)}
 
 
 def get(identifier):

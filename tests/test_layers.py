@@ -485,3 +485,37 @@ def test_layer_without_call_says_what_to_define():
 
     with pytest.raises(NotImplementedError, match=r"Nothing must define call\(x, training\)"):
         Nothing().forward(np.ones((2, 3)))
+
+
+def test_normalization_standardises_each_feature_of_the_training_data():
+    """The checklist's "normalise the data": adapt on the training set, then (x - mean) / std per feature."""
+    from nnlib import datasets, models
+
+    x, _ = datasets.iris()
+    norm = layers.Normalization()
+    norm.adapt(x)
+    z = norm.forward(x)
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1, atol=1e-12)
+    assert check_layer(norm, x[:6])["input"] < 1e-6
+    model = models.Sequential([models.Input(4), norm, layers.Dense(3, seed=0)])
+    assert model.count_params() == 8 + 15
+    images = np.random.default_rng(0).normal(2.0, 3.0, size=(10, 4, 4, 3))     # per channel, the last axis
+    per_channel = layers.Normalization()
+    per_channel.adapt(images)
+    np.testing.assert_allclose(per_channel.forward(images).mean(axis=(0, 1, 2)), 0, atol=1e-12)
+
+
+def test_normalization_with_given_statistics_and_its_errors():
+    fixed = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 0.0])
+    np.testing.assert_allclose(fixed.forward(np.array([[3.0, 2.0]])), [[1.0, 0.0]])    # zero variance: no division by 0
+    with pytest.raises(RuntimeError, match=r"no statistics yet: call adapt\(x_train\) first"):
+        layers.Normalization().forward(np.ones((2, 3)))
+    with pytest.raises(ValueError, match="both mean and variance, or neither"):
+        layers.Normalization(mean=[0.0])
+    with pytest.raises(ValueError, match="mean and variance have 2 values but the input has 3 features"):
+        layers.Normalization(mean=[0.0, 0.0], variance=[1.0, 1.0]).forward(np.ones((2, 3)))
+    built = layers.Normalization()
+    built.adapt(np.ones((4, 2)))
+    with pytest.raises(ValueError, match=r"was built for inputs \(2,\), adapt\(\) got data of shape \(4, 3\)"):
+        built.adapt(np.ones((4, 3)))
