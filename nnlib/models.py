@@ -51,7 +51,7 @@ from nnlib import layers as layers_module
 from nnlib import losses, metrics, optimizers
 from nnlib._checks import as_float_array
 from nnlib._registry import lookup
-from nnlib.layers import Input, InputSpec   # defined with the layers, as keras.layers.Input
+from nnlib.layers.base import Input, InputSpec, auto_name   # Input is a layer too, as keras.layers.Input
 
 __all__ = ["Input", "InputSpec", "Sequential"]
 
@@ -90,7 +90,7 @@ class Sequential:
     """
 
     def __init__(self, layers=None, name=None):
-        self.name = name if name is not None else layers_module._auto_name("sequential")
+        self.name = name if name is not None else auto_name("sequential")
         self.layers = []
         self.built = False
         self.optimizer = None

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from nnlib import layers, models
+from nnlib.layers import augmentation
 
 IMAGES = np.random.default_rng(0).normal(size=(6, 5, 4, 2))      # (N, H, W, C)
 
@@ -27,7 +28,7 @@ def constant_part(layer, x, y):
     if isinstance(layer, layers.GaussianNoise):
         return y - x
     if isinstance(layer, layers.RandomTranslation):
-        return layers._shift(np.zeros_like(x), layer.cache.rows, layer.cache.cols, layer.fill_value)
+        return augmentation._shift(np.zeros_like(x), layer.cache.rows, layer.cache.cols, layer.fill_value)
     return np.zeros_like(x)
 
 
