@@ -295,7 +295,7 @@ def test_a_broken_copy_in_a_language_folder_does_not_hide_the_answers(tmp_path, 
     files["pl/notes.txt"] = b"my notes"
     sub = intake.inspect_submission("alice", LESSON, hand_in_tree(tmp_path, files), release)
     assert sub.gradable and sub.lang == "uk"
-    assert kinds(sub) == ["extra_file"] and f"pl/notes.txt: an extra file" in sub.problems[0].reason
+    assert kinds(sub) == ["extra_file"] and "pl/notes.txt: an extra file" in sub.problems[0].reason
 
 
 def test_symbolic_links_are_never_read(tmp_path, release, good):
