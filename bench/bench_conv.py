@@ -16,6 +16,11 @@ with its own copies and one-thread BLAS products (``nnlib._kernels.THREADS``). P
 too (its input requires grad), as nnlib always does.
 
 On a busy machine the numbers move by tens of percent from run to run: compare ratios of one run.
+PyTorch allocates its work tensors on every step; whether glibc serves them from fresh memory (a
+page fault per 4 KB) or from its heap depends on what the process freed before (glibc's threshold
+for fresh memory rises after a large array is freed). The agreement check runs first, so every
+contender is timed in that steady state, the one of any program that has freed a large array: in a
+fresh process PyTorch's step here took 4.5 ms instead of 2.
 
 Run: ``python bench/bench_conv.py`` (PyTorch is optional: ``pip install torch``).
 """
