@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "activations", "callbacks", "conv", "datasets", "gradcheck", "graph", "initializers",
-    "layers", "losses", "metrics", "models", "neuron", "optimizers", "plot", "regularizers", "schedules",
+    "layers", "losses", "metrics", "models", "neuron", "optimizers", "plot", "regularizers", "schedules", "tuning",
 ]
 
 
