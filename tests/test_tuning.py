@@ -1,5 +1,4 @@
 """nnlib.tuning: hyper-parameter search on one train/validation split, as the notes advise."""
-import numpy as np
 import pytest
 
 from nnlib import datasets, layers, models, optimizers, tuning
