@@ -49,6 +49,14 @@ def test_code_compiles_with_warnings_as_errors():
     subprocess.run([sys.executable, "-W", "error", "-c", code, *files], check=True)
 
 
+def test_code_has_no_unused_imports_or_undefined_names():
+    """pyflakes on the library, the grader, the benchmarks and the tests (a dev dependency)."""
+    done = subprocess.run([sys.executable, "-m", "pyflakes", *(str(ROOT / d) for d in ("nnlib", "autograder", "bench",
+                                                                                       "tests"))],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_import_nnlib_pulls_in_no_heavy_dependency():
     """``import nnlib`` and its core modules stay fast: Numba, Matplotlib, SciPy and scikit-learn load lazily."""
     code = (
