@@ -7,7 +7,8 @@ through eight steps:
 1. **assignments** -- nbgrader's ``GenerateAssignment`` puts each lesson into the gradebook and
    ``release/`` (skipped when the master notebook has not changed since the last run);
 2. **collect** -- with ``--exchange``: nbgrader's ``ExchangeCollect`` copies each student's newest
-   submission from nbgrader's exchange into ``submitted/<student>/<lesson>/``; with ``--zip DIR``:
+   submission from nbgrader's exchange into ``submitted/<student>/<lesson>/``, refusing folders
+   with symbolic links or another owner (:mod:`autograder.exchange`); with ``--zip DIR``:
    nbgrader's ``ZipCollectApp`` moves the files of
    ``DIR/<lesson>/archive/`` (zip archives or notebooks) named ``<student>__<lesson>.ipynb``
    (:data:`ZIP_PATTERN`) into ``submitted/<student>/<lesson>/<lesson>.ipynb``;
@@ -327,52 +328,6 @@ def zip_collect(course, config, zip_dir, lessons, logger):
 
 
 # ------------------------------------------------------------------------------------ 3. intake
-
-def nbgrader_exchange(step, config, lesson, logger, failure):
-    r"""Run nbgrader's exchange ``step`` (a class such as ``ExchangeCollect``) for ``lesson`` with
-    ``config``; nbgrader's ``ExchangeError``, or an ``OSError`` on the exchange folder, becomes a
-    :class:`PipelineError` that starts with ``failure``."""
-    from nbgrader.auth import Authenticator
-    from nbgrader.coursedir import CourseDirectory
-    from nbgrader.exchange import ExchangeError
-
-    cfg = copy.deepcopy(config)
-    cfg.CourseDirectory.assignment_id = lesson
-    try:
-        step(coursedir=CourseDirectory(config=cfg), authenticator=Authenticator(config=cfg), config=cfg,
-             log=logger).start()
-    except (ExchangeError, OSError) as err:   # OSError: the exchange folder cannot be made or written
-        raise PipelineError(f"{failure}: {err}") from None
-
-
-def exchange_collect(course, config, lessons, logger):
-    r"""nbgrader's ``ExchangeCollect`` for each lesson: each student's newest submission in the
-    exchange's inbound folder goes to ``submitted/<student>/<lesson>/`` (replacing an older one)."""
-    from nbgrader.exchange.default import ExchangeCollect
-
-    config = copy.deepcopy(config)
-    config.ExchangeCollect.update = True
-    for lesson in lessons:
-        nbgrader_exchange(ExchangeCollect, config, lesson, logger, f"nbgrader's exchange could not collect {lesson} "
-                          "(was it released with `nn-grade release --exchange`?)")
-
-
-def exchange_release_feedback(course, config, lessons, logger):
-    r"""nbgrader's ``ExchangeReleaseFeedback``: the feedback pages of the submissions that came through
-    the exchange (their folder keeps nbgrader's ``submission_secret.txt`` and ``timestamp.txt``) go
-    to it, where each student gets theirs with ``nbgrader fetch_feedback``."""
-    from nbgrader.exchange.default import ExchangeReleaseFeedback
-
-    for lesson in lessons:
-        pages = sorted(course.feedback.glob(f"*/{lesson}/{lesson}.html"))
-        others = [page.parent.parent.name for page in pages
-                  if not all((page.parent / name).is_file() for name in intake.NBGRADER_FILES)]
-        if len(others) < len(pages):
-            cfg = copy.deepcopy(config)
-            cfg.CourseDirectory.student_id_exclude = ",".join(others)
-            nbgrader_exchange(ExchangeReleaseFeedback, cfg, lesson, logger,
-                              f"nbgrader's exchange could not take the feedback of {lesson}")
-
 
 def run_intake(course, lessons):
     r"""Inspect and stage every submission; return ``([Submission], [Problem])``."""
@@ -773,7 +728,8 @@ def run(options):
         generate_assignments(course, config, lessons, logger)
         lap("assignments")
         if options.exchange:
-            exchange_collect(course, config, lessons, logger)
+            from autograder import exchange
+            result.problems.extend(exchange.collect(course, config, lessons, logger))
         if options.zip_dir:
             zip_collect(course, config, options.zip_dir, lessons, logger)
         lap("collect")
@@ -798,7 +754,7 @@ def run(options):
                                                       options.force, options.progress)
         result.problems.extend(failures)
         if options.exchange:
-            exchange_release_feedback(course, config, lessons, logger)
+            exchange.release_feedback(course, config, lessons, logger)
         lap("feedback")
 
         result.grades_csv = export_grades(course, config, logger)

@@ -16,13 +16,13 @@ student opens the notebook of their language, and hands in the whole folder (``n
 does); :func:`autograder.intake.choose_notebook` grades the copy that holds the answers. A single
 notebook ``<lesson>.ipynb`` in any language (``--zip``) is graded as before.
 """
-import copy
 from pathlib import Path
 
 from autograder import intake
+from autograder.exchange import release as release_to_exchange
 from autograder.build import TRANSLATED
 from autograder.pipeline import (Course, PipelineError, course_lock, ensure_gradebook, generate_assignments,
-                                 nbgrader_config, nbgrader_exchange, nbgrader_logger, select_lessons)
+                                 nbgrader_config, nbgrader_logger, select_lessons)
 
 GRADING_KEYS = ("grade_id", "points", "checksum", "solution", "grade", "locked")
 
@@ -54,16 +54,6 @@ def add_languages(course, lesson, lessons_dir):
     return written
 
 
-def exchange_release(config, lesson, logger):
-    r"""nbgrader's ``ExchangeReleaseAssignment`` of ``release/<lesson>/`` (replacing an earlier release)."""
-    from nbgrader.exchange.default import ExchangeReleaseAssignment
-
-    config = copy.deepcopy(config)
-    config.ExchangeReleaseAssignment.force = True
-    nbgrader_exchange(ExchangeReleaseAssignment, config, lesson, logger,
-                      f"nbgrader's exchange refused to release {lesson} (see .nn-grade/nbgrader.log)")
-
-
 def release(course_dir, lessons=None, exchange=False, lessons_dir=None):
     r"""Release ``lessons`` (all by default) in four languages; with ``exchange``, to nbgrader's exchange
     too. ``lessons_dir`` holds the built student versions (default: ``lessons/`` beside the course).
@@ -82,5 +72,5 @@ def release(course_dir, lessons=None, exchange=False, lessons_dir=None):
         for lesson in lessons:
             released[lesson] = [course.release(lesson)] + add_languages(course, lesson, lessons_dir)
             if exchange:
-                exchange_release(config, lesson, logger)
+                release_to_exchange(config, lesson, logger)
     return released

@@ -1,6 +1,7 @@
 """Release in four languages: ``nn-grade release`` writes release/<lesson>/ with every language,
 nbgrader's exchange carries it to students and back, the pipeline grades the language each student
 worked in, and each student fetches feedback in that language."""
+import os
 import shutil
 
 import nbformat
@@ -60,8 +61,8 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
 
     course = root / "course"
     exchange = tmp_path / "exchange"
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:   # one account submits for all
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\nc.ExchangeCollect.check_owner = False\n")
     assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
     assert (exchange / "nn-from-the-neuron-up" / "outbound" / LESSON / "pl" / f"{LESSON}.ipynb").is_file()
 
@@ -116,3 +117,28 @@ def test_an_exchange_that_cannot_be_written_is_reported(root, tmp_path, capsys):
         config.write(f"\nc.Exchange.root = {str(blocker / 'exchange')!r}\n")
     assert cli.main(["release", "--course", str(root / "course"), "--exchange"]) == 2
     assert "nbgrader's exchange refused to release 01-neuron" in capsys.readouterr().err
+
+
+def test_collection_refuses_symbolic_links_and_submissions_under_another_users_name(root, tmp_path):
+    """inbound/ is writable by everyone: a link to the solutions, or a folder planted under someone
+    else's name, must not be collected."""
+    import pwd
+
+    course = root / "course"
+    exchange = tmp_path / "exchange"
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
+    assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
+    inbound = exchange / "nn-from-the-neuron-up" / "inbound"
+    me = pwd.getpwuid(os.getuid()).pw_name
+    linked = inbound / f"{me}+{LESSON}+2026-11-23 10:00:00.000000 UTC+abc"
+    linked.mkdir()
+    (linked / f"{LESSON}.ipynb").symlink_to(course / "source" / LESSON / f"{LESSON}.ipynb")   # the solutions
+    planted = inbound / f"someone_else+{LESSON}+2026-11-23 10:00:00.000000 UTC+def"
+    planted.mkdir()
+    nbformat.write(correct(LESSON, "en", root), planted / f"{LESSON}.ipynb")
+    result = grade(course, exchange=True, lessons=[LESSON])
+    reasons = {p.student: p.reason for p in result.problems if p.kind == "refused_submission"}
+    assert f"not collected: it holds a symbolic link, {LESSON}.ipynb" in reasons[me]
+    assert f"not collected: its folder belongs to the user {me}, not to someone_else" in reasons["someone_else"]
+    assert result.scores == {} and not (course / "submitted").exists()
