@@ -48,7 +48,7 @@ import numpy as np
 from nnlib import _kernels
 from nnlib import callbacks as callbacks_module
 from nnlib import layers as layers_module
-from nnlib import losses, metrics, optimizers
+from nnlib import activations, losses, metrics, optimizers
 from nnlib._checks import as_float_array
 from nnlib._registry import lookup
 from nnlib.layers.base import Input, InputSpec, auto_name   # Input is a layer too, as keras.layers.Input
@@ -386,7 +386,9 @@ class Sequential:
         if type(last).backward is not layers_module.Layer.backward:
             return None   # a layer with its own backward may not take skip_activation
         name = last.get_config().get("activation")
-        return _Fused(name, self.loss.name) if (name, self.loss.name) in _FUSABLE else None
+        if (name, self.loss.name) not in _FUSABLE or not (_is_nnlib_activation(last, name) and _is_nnlib_loss(self.loss)):
+            return None   # names alone are not enough: a function of one's own may be called "sigmoid"
+        return _Fused(name, self.loss.name)
 
     def _output_gradient(self, fused, y, out):
         """dL/d(output), or dL/dz of the last layer when ``fused``."""
@@ -580,6 +582,22 @@ class Sequential:
 
     def __repr__(self):
         return f"Sequential(name={self.name!r}, layers=[{', '.join(layer.name for layer in self.layers)}])"
+
+
+def _is_nnlib_activation(layer, name):
+    """Whether ``layer`` applies nnlib's own activation ``name`` (not a function of one's own so named)."""
+    act = getattr(layer, "_act", None)
+    return act is not None and act.forward is activations.unchecked(activations.get(name))
+
+
+def _is_nnlib_loss(loss):
+    """Whether ``loss`` computes nnlib's own loss of its name, with no parameter but ``from_logits=False``."""
+    value = loss.value
+    if isinstance(value, functools.partial):
+        if value.args or any(v for v in value.keywords.values()):
+            return False
+        value = value.func
+    return value is losses.LOSSES.get(loss.name)
 
 
 def _call(layer):
