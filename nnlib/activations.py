@@ -822,6 +822,33 @@ _NOT_ELEMENTWISE = ("The derivative of {name} is not element-wise (each output d
 _PROBE = np.array([[-2.5, -1.0, -0.3, 0.0, 0.2, 0.7, 1.5, 3.0]])
 
 
+def check_elementwise(function):
+    """Raise ``ValueError`` unless ``function`` works element by element on NumPy arrays, as an
+    activation must: run on a probe, each output may depend only on its own input (checked by
+    mirroring and transposing the probe, and by changing its smallest, a middle and its largest
+    value in turn: the other outputs must not move)."""
+    name = getattr(function, "__name__", repr(function))
+    positions = (0, 2, _PROBE.shape[1] - 1)        # the smallest, a middle and the largest value
+    try:
+        with np.errstate(all="ignore"):
+            row = np.asarray(function(_PROBE.copy()), dtype=np.float64)
+            mirrored = np.asarray(function(_PROBE[:, ::-1].copy()), dtype=np.float64)
+            column = np.asarray(function(_PROBE.T.copy()), dtype=np.float64)
+            changed = [np.asarray(function(_PROBE + 0.5 * (np.arange(_PROBE.shape[1]) == k)), dtype=np.float64)
+                       for k in positions]
+    except Exception as exc:
+        raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {_PROBE.shape}: "
+                         f"{type(exc).__name__}: {exc}. It must take and return NumPy arrays: write it with NumPy "
+                         "operations, e.g. np.maximum(x, 0.0) or np.where(x > 0, x, 0.0), not if/else") from None
+    moved_others = [out.shape != row.shape or not np.allclose(np.delete(out, k, axis=1), np.delete(row, k, axis=1),
+                                                             equal_nan=True) for k, out in zip(positions, changed)]
+    if (row.shape != _PROBE.shape or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
+            or column.shape != _PROBE.T.shape or not np.allclose(column, row.T, equal_nan=True) or any(moved_others)):
+        raise ValueError(f"the custom activation {name!r} is not element-wise (an output depends on other inputs, "
+                         "or the shape changes), so nnlib cannot use it as an activation; write a layer with its "
+                         "own backward instead")
+
+
 def numerical_derivative(function):
     r"""The derivative of your own element-wise activation ``function``, by central differences:
 
@@ -830,24 +857,10 @@ def numerical_derivative(function):
 
     computed in float64 (error about :math:`10^{-10}` where :math:`f` is smooth; at a kink, such as
     :math:`|x|` at 0, the mean of the two one-sided slopes) and returned in ``x``'s dtype.
-    ``function`` must work element by element on NumPy arrays (each output from its own input);
-    this is checked on a probe at once, and a ``ValueError`` says when it is not.
+    ``function`` must work element by element on NumPy arrays (each output from its own input):
+    :func:`check_elementwise` checks it on a probe at once, and a ``ValueError`` says when it is not.
     """
-    name = getattr(function, "__name__", repr(function))
-    try:
-        with np.errstate(all="ignore"):
-            row = np.asarray(function(_PROBE.copy()), dtype=np.float64)
-            mirrored = np.asarray(function(_PROBE[:, ::-1].copy()), dtype=np.float64)
-            column = np.asarray(function(_PROBE.T.copy()), dtype=np.float64)
-    except Exception as exc:
-        raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {_PROBE.shape}: "
-                         f"{type(exc).__name__}: {exc}. It must take and return NumPy arrays: write it with NumPy "
-                         "operations, e.g. np.maximum(x, 0.0) or np.where(x > 0, x, 0.0), not if/else") from None
-    if (row.shape != _PROBE.shape or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
-            or column.shape != _PROBE.T.shape or not np.allclose(column, row.T, equal_nan=True)):
-        raise ValueError(f"the custom activation {name!r} is not element-wise (an output depends on other inputs, "
-                         "or the shape changes), so nnlib cannot differentiate it numerically; write a layer "
-                         "with its own backward instead")
+    check_elementwise(function)
 
     def derivative(x):
         x64 = np.asarray(x, dtype=np.float64)
@@ -855,7 +868,7 @@ def numerical_derivative(function):
         slope = (np.asarray(function(x64 + h), dtype=np.float64) - np.asarray(function(x64 - h), dtype=np.float64))
         return _like(slope / (2 * h), np.asarray(x))
 
-    derivative.__name__ = f"{name}_numerical_grad"
+    derivative.__name__ = f"{getattr(function, '__name__', 'custom')}_numerical_grad"
     return derivative
 
 

@@ -364,8 +364,12 @@ def test_lambda_layer_of_the_notes():
 def test_lambda_layer_explains_what_it_cannot_take():
     with pytest.raises(TypeError, match=r"Lambda needs a function, e.g. Lambda\(lambda x: np.abs\(x\)\)"):
         layers.Lambda("abs")
-    with pytest.raises(ValueError, match="not element-wise"):
-        layers.Lambda(lambda t: t.reshape(-1))
+    for whole_array in (lambda t: t.reshape(-1), lambda t: t - t.mean(), lambda t: t / t.max(),
+                        lambda t: t / np.abs(t).sum()):
+        with pytest.raises(ValueError, match="not element-wise"):
+            layers.Lambda(whole_array)
+        with pytest.raises(ValueError, match="not element-wise"):             # a derivative given changes nothing
+            layers.Lambda(whole_array, derivative=np.ones_like)
 
     def my_relu(x):                            # the notes' version: a Python if on one number
         if x > 0:

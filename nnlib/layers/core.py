@@ -128,6 +128,7 @@ class Lambda(Activation):
             raise TypeError(f"derivative must be a function of x, got {type(derivative).__name__}")
         Layer.__init__(self, name, input_shape, trainable, dtype)
         self.activation = function
+        activations.check_elementwise(function)   # also with a derivative given: backward is dy * f'(x)
         grad = derivative or activations.numerical_derivative(function)
         self._act = _Activation(getattr(function, "__name__", "lambda"), function, lambda x, dy: dy * grad(x))
 
