@@ -840,10 +840,12 @@ def check_elementwise(function):
         raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {_PROBE.shape}: "
                          f"{type(exc).__name__}: {exc}. It must take and return NumPy arrays: write it with NumPy "
                          "operations, e.g. np.maximum(x, 0.0) or np.where(x > 0, x, 0.0), not if/else") from None
-    moved_others = [out.shape != row.shape or not np.allclose(np.delete(out, k, axis=1), np.delete(row, k, axis=1),
-                                                             equal_nan=True) for k, out in zip(positions, changed)]
-    if (row.shape != _PROBE.shape or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
-            or column.shape != _PROBE.T.shape or not np.allclose(column, row.T, equal_nan=True) or any(moved_others)):
+    shapes_kept = (row.shape == mirrored.shape == _PROBE.shape and column.shape == _PROBE.T.shape
+                   and all(out.shape == _PROBE.shape for out in changed))
+    if (not shapes_kept or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
+            or not np.allclose(column, row.T, equal_nan=True)
+            or any(not np.allclose(np.delete(out, k, axis=1), np.delete(row, k, axis=1), equal_nan=True)
+                   for k, out in zip(positions, changed))):
         raise ValueError(f"the custom activation {name!r} is not element-wise (an output depends on other inputs, "
                          "or the shape changes), so nnlib cannot use it as an activation; write a layer with its "
                          "own backward instead")
