@@ -51,6 +51,7 @@ the NumPy version. What is fastest was measured (``bench/bench_conv.py``, 2 core
 * Average pooling: direct Numba loops; NumPy's strided sums are about as fast here.
 """
 import concurrent.futures
+import contextlib
 import math
 import os
 import sys
@@ -196,6 +197,8 @@ def _blocks(n_batch, bytes_per_image):
 def _shares(n_batch, bytes_per_image):
     """The batch dealt to at most ``THREADS`` workers: for each, its list of blocks ``(n0, n1)`` of
     contiguous images (as many workers as there are blocks, when there are fewer)."""
+    if n_batch == 0:
+        return []
     step = _blocks(n_batch, bytes_per_image)[0][1]
     workers = max(1, min(THREADS, -(-n_batch // step)))
     bounds = [n_batch * k // workers for k in range(workers + 1)]
@@ -203,16 +206,21 @@ def _shares(n_batch, bytes_per_image):
 
 
 _pool = None
-_pool_lock = threading.Lock()   # one parallel convolution at a time: BLAS's thread count is process-wide
+_pool_lock = threading.Lock()     # one parallel convolution at a time
+_blas_lock = threading.Lock()     # guards the two below: BLAS's thread count is process-wide
+_blas_users = 0                   # how many threads are inside single_thread_blas()
+_blas_limit = None                # threadpoolctl's limit, undone when the last of them leaves
 
 
-def _forget_pool():
-    global _pool
-    _pool = None
+def _after_fork_in_child():
+    """A forked child has none of the parent's threads: no pool, and no lock held by one of them."""
+    global _pool, _pool_lock, _blas_lock, _blas_users, _blas_limit
+    _pool, _pool_lock, _blas_lock = None, threading.Lock(), threading.Lock()
+    _blas_users, _blas_limit = 0, None
 
 
-if hasattr(os, "register_at_fork"):   # a forked child has none of the parent's threads: it makes its own pool
-    os.register_at_fork(after_in_child=_forget_pool)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 _controller = None, -1    # threadpoolctl's view of the loaded BLAS libraries, and len(sys.modules) then
@@ -231,12 +239,43 @@ def _blas_controller():
     return controller
 
 
+@contextlib.contextmanager
 def single_thread_blas():
     """A context in which BLAS runs each product on one thread (``threadpoolctl``). The convolution
     uses it while its own threads share the batch; ``Sequential`` uses it while a model with
     convolution layers trains or predicts, because a second BLAS thread left busy-waiting after a
-    Dense layer's product (OpenBLAS spins about 0.1 s) takes a core from the convolution's threads."""
-    return _blas_controller().limit(limits=1, user_api="blas")
+    Dense layer's product (OpenBLAS spins about 0.1 s) takes a core from the convolution's threads.
+
+    Contexts may nest and overlap in several threads: the first to enter sets the limit, the last
+    to leave restores what was there before.
+    """
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if _blas_users == 0:
+            _take_openblas_control()
+            _blas_limit = _blas_controller().limit(limits=1, user_api="blas")
+        _blas_users += 1
+    try:
+        yield
+    finally:
+        with _blas_lock:
+            _blas_users -= 1
+            if _blas_users == 0:
+                _take_openblas_control()
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+                _take_openblas_control()   # and leave it to whoever sets a limit next
+
+
+def _take_openblas_control():
+    """threadpoolctl lets only one thread at a time set OpenBLAS's process-wide thread count, the
+    first one that did, and ignores the others silently; our first entrant and last leaver may be
+    different threads, so each clears that claim first (``_blas_lock`` is held)."""
+    import threadpoolctl
+
+    controller_class = getattr(threadpoolctl, "OpenBLASController", None)
+    if controller_class is not None and hasattr(controller_class, "clear_controlling_thread"):
+        controller_class.clear_controlling_thread(force=True)
 
 
 def _in_parallel(work, shares):
@@ -248,8 +287,9 @@ def _in_parallel(work, shares):
     after every worker has stopped writing.
     """
     global _pool
-    if len(shares) == 1:
-        work(0, shares[0])
+    if len(shares) <= 1:
+        for k, blocks in enumerate(shares):   # an empty batch has no share at all
+            work(k, blocks)
         return
     with _pool_lock, single_thread_blas():
         if _pool is None:
@@ -355,8 +395,8 @@ def _conv_backward(x, w, dy, sh, sw, scratch, input_grad, bias_grad, path):
     kept = "read" if kept is not None and kept[0] is x and kept[1:] == (kh, kw, sh, sw) else None
     shares = _shares(n_batch, n_rows * oh * ow * x.itemsize)
     dw_t = np.zeros((len(shares), n_rows, n_filt), dtype=x.dtype)   # dW^T per worker: cols @ dy_rows^T is faster
-    db = np.zeros((len(shares), n_filt))   # float64: the sum of N*OH*OW terms
-    ones = np.ones(max(n1 - n0 for blocks in shares for n0, n1 in blocks) * oh * ow, dtype=x.dtype)
+    db = np.zeros((len(shares), n_filt))   # float64 across blocks; BLAS sums each block in x's dtype
+    ones = np.ones(max((n1 - n0 for blocks in shares for n0, n1 in blocks), default=0) * oh * ow, dtype=x.dtype)
 
     def work(k, blocks):
         for n0, n1 in blocks:

@@ -108,6 +108,59 @@ def test_a_forked_child_convolves_with_its_own_threads(monkeypatch):
     np.testing.assert_allclose(forked, y, atol=1e-12)
 
 
+@pytest.mark.parametrize("path", ["numba", "numpy"])
+def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(path):
+    x, w, dy = np.zeros((0, 2, 5, 5)), np.ones((3, 2, 3, 3)), np.zeros((0, 3, 3, 3))
+    assert getattr(K, f"conv2d_forward_{path}")(x, w, 1, np.zeros(3), K.Scratch()).shape == (0, 3, 3, 3)
+    db = np.full(3, np.nan)
+    dx, dw = getattr(K, f"conv2d_backward_{path}")(x, w, dy, 1, None, True, db)
+    assert dx.shape == x.shape and not dw.any() and not db.any()
+
+
+def test_blas_limits_overlapping_in_two_threads_restore_the_original_count():
+    """Thread A enters, thread B enters, A leaves, B leaves: BLAS ends as it began."""
+    import threading
+
+    from threadpoolctl import threadpool_info
+
+    def counts():
+        return [d["num_threads"] for d in threadpool_info() if d["user_api"] == "blas"]
+
+    before = counts()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+    inside = []
+
+    def thread_a():
+        with K.single_thread_blas():
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def thread_b():
+        a_in.wait(10)
+        with K.single_thread_blas():
+            b_in.set()
+            a_out.wait(10)
+            inside.append(counts())               # A has left, B is still inside: still one thread
+
+    threads = [threading.Thread(target=thread_a), threading.Thread(target=thread_b)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    assert inside == [[1] * len(before)] and counts() == before
+
+
+def test_a_child_forked_while_a_convolution_holds_the_lock_does_not_hang():
+    import multiprocessing
+
+    x, w, y, _ = conv_inputs((2, 2, 6, 6), (3, 3, 3), 1, seed=10)
+    with K._pool_lock, K.single_thread_blas():            # as while another thread convolves
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            forked = pool.apply_async(K.conv2d_forward_numpy, (x, w)).get(timeout=60)
+    np.testing.assert_allclose(forked, y, atol=1e-12)
+
+
 def test_conv_backward_matches_numerical_gradients():
     x, w, _, dy = conv_inputs((2, 2, 6, 5), (3, 3, 2), 2, seed=3)
     dx, dw = K.conv2d_backward(x, w, dy, 2)
