@@ -266,6 +266,29 @@ def test_renamed_lesson_leaves_no_orphaned_notebooks_and_keeps_its_catalogs(copy
     assert build.orphans(root) == [] and build.check(root) == []
 
 
+def test_a_build_without_lesson_sources_deletes_nothing(copy_of_built, capsys):
+    root = copy_of_built
+    generated = sorted(p for p in root.rglob("*.ipynb"))
+    shutil.rmtree(root / "course" / "lessons")                      # a wrong --root, say
+    assert build.orphans(root) == []
+    assert build.main(["--root", str(root), "build"]) == 2
+    assert "no lesson sources in" in capsys.readouterr().err
+    assert sorted(p for p in root.rglob("*.ipynb")) == generated
+
+
+def test_only_the_builds_own_files_count_as_orphans(copy_of_built):
+    root = copy_of_built
+    layout = _layout(root)
+    handmade = root / "course" / "source" / "42-extra" / "42-extra.ipynb"      # an instructor's own assignment
+    handmade.parent.mkdir(parents=True)
+    nbformat.write(nbformat.v4.new_notebook(), handmade)
+    stale = layout.student("43-old", "uk")                                      # the build's, of a removed lesson
+    stale.write_text(layout.student(LESSON, "uk").read_text().replace(LESSON, "43-old"))
+    assert build.orphans(root) == [Path("lessons/uk/43-old.ipynb")]
+    build.build(root)
+    assert handmade.exists() and not stale.exists()
+
+
 @pytest.mark.parametrize("header, body, message", [
     ('exercise="double" role="answer"', "x = 1", "unknown role 'answer'"),
     ('exercise="double" role="tests"', 'check("double", double)', "needs points=N"),
