@@ -21,6 +21,7 @@ monitor whose name contains "acc" and minimises the others. ``random_search`` tr
 combinations drawn from the same lists instead of all of them.
 """
 import itertools
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -34,10 +35,12 @@ FIT_ARGUMENTS = ("batch_size", "epochs")
 
 class Trial(NamedTuple):
     """One combination tried: its ``params``, its ``score`` (``monitor`` at the best epoch) and the
-    ``history`` dict of its training."""
+    ``history`` dict of its training. A combination whose training failed (it diverged, say) has the
+    worst score (``inf`` when minimising, ``-inf`` when maximising) and the message in ``error``."""
     params: dict
     score: float
     history: dict
+    error: str = ""
 
 
 def _check_space(space):
@@ -52,17 +55,24 @@ def _run(build, combinations, x, y, epochs, batch_size, validation_split, valida
     if validation_data is None and not 0 < validation_split < 1:
         raise ValueError("a search needs held-out data: validation_split in (0, 1) or validation_data=(x_val, y_val)")
     mode = _resolve_mode(mode, monitor)
+    worst = math.inf if mode == "min" else -math.inf
     trials = []
     for params in combinations:
         fit_args = {"epochs": epochs, "batch_size": batch_size}
         fit_args.update({k: v for k, v in params.items() if k in FIT_ARGUMENTS})
         model = build(**{k: v for k, v in params.items() if k not in FIT_ARGUMENTS})
-        history = model.fit(x, y, validation_split=validation_split, validation_data=validation_data, verbose=0,
-                            seed=seed, **fit_args).history
+        try:   # a combination that diverges overflows: no warnings, its error is kept in the Trial
+            with np.errstate(over="ignore", invalid="ignore"):
+                history = model.fit(x, y, validation_split=validation_split, validation_data=validation_data,
+                                    verbose=0, seed=seed, **fit_args).history
+        except (ValueError, FloatingPointError, OverflowError) as err:
+            trials.append(Trial(dict(params), worst, {}, f"{type(err).__name__}: {err}"))
+            continue
         if monitor not in history:
             raise ValueError(f"monitor {monitor!r} is not among the logs of the training: {sorted(history)}")
-        values = history[monitor]
-        trials.append(Trial(dict(params), float(min(values) if mode == "min" else max(values)), history))
+        values = [v for v in history[monitor] if math.isfinite(v)]
+        score = (min(values) if mode == "min" else max(values)) if values else worst
+        trials.append(Trial(dict(params), float(score), history))
     return sorted(trials, key=lambda t: t.score if mode == "min" else -t.score)
 
 

@@ -1,4 +1,5 @@
 """nnlib.tuning: hyper-parameter search on one train/validation split, as the notes advise."""
+import numpy as np
 import pytest
 
 from nnlib import datasets, layers, models, optimizers, tuning
@@ -57,3 +58,17 @@ def test_given_validation_data_is_used_instead_of_a_split():
     model = build(units=8)
     model.fit(X[:500], Y[:500], epochs=1, verbose=0, seed=0)
     assert trials[0].score == pytest.approx(model.evaluate(X[500:], Y[500:])[0])
+
+
+def test_a_diverging_combination_ranks_last_and_says_why():
+    def regression(learning_rate):
+        model = models.Sequential([models.Input(64), layers.Dense(1, seed=0)])
+        model.compile(optimizers.SGD(learning_rate), "mse")
+        return model
+
+    targets = Y.astype(float) * 100
+    trials = tuning.grid_search(regression, {"learning_rate": [1e-5, 10.0]}, X, targets, epochs=10)
+    best, worst = trials
+    assert best.params["learning_rate"] == 1e-5 and best.error == "" and np.isfinite(best.score)
+    assert worst.params["learning_rate"] == 10.0 and worst.score == float("inf")
+    assert "inf" in worst.error or "nan" in worst.error.lower()
