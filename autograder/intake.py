@@ -331,7 +331,13 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
 
 def _check_language_folder(sub, base, language_dir, expected):
     r"""Report what a language folder ``<lang>/`` holds besides ``<lesson>.ipynb`` (it is ignored)."""
-    for name in sorted(os.listdir(language_dir)):
+    try:
+        names = sorted(os.listdir(language_dir))
+    except OSError as err:
+        _problem(sub, f"{base}/{language_dir.name}", "extra_file", f"{base}/{language_dir.name}: cannot be read "
+                 f"({err.strerror}); it was ignored", name=language_dir.name)
+        return
+    for name in names:
         if (language_dir / name).is_symlink() or (
                 name != expected and not name.startswith(".") and name not in IGNORED_DIRS):
             shown = f"{language_dir.name}/{display_name(name)}"

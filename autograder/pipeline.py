@@ -545,11 +545,8 @@ def feedback_job(job):
         for student in job.students:
             page = scratch / student / job.lesson / f"{job.lesson}.html"
             if page.exists():
-                target = course.feedback / student / job.lesson
-                for name in intake.NBGRADER_FILES:   # nbgrader's release_feedback reads them beside the page
-                    if (page.parent / name).is_file():
-                        intake.atomic_write_bytes(target / name, (page.parent / name).read_bytes())
-                intake.atomic_write_bytes(target / f"{job.lesson}.html", page.read_bytes())
+                intake.atomic_write_bytes(course.feedback / student / job.lesson / f"{job.lesson}.html",
+                                          page.read_bytes())
                 written.append(student)
             else:
                 problems.append(intake.Problem(student, job.lesson, f"feedback/{student}/{job.lesson}",
@@ -614,7 +611,25 @@ def generate_feedback(course, config, submissions, logger, workers=1, force=Fals
                                                           f"{type(exc).__name__}: {exc}", kind="feedback_failed")]))
     finally:
         bar.close()
+    for sub in submissions:
+        _copy_exchange_files(course, sub)
     return written, problems
+
+
+def _copy_exchange_files(course, sub):
+    """Put the submission's ``timestamp.txt`` and ``submission_secret.txt`` (as staged) beside its
+    feedback page, where nbgrader's release_feedback reads them: every run, because a resubmission
+    with the same notebook gets the same page but a new secret."""
+    folder = course.feedback / sub.student / sub.lesson
+    if not (folder / f"{sub.lesson}.html").exists():
+        return
+    for name in intake.NBGRADER_FILES:
+        staged = course.staging / sub.student / sub.lesson / name
+        if staged.is_file():
+            if not (folder / name).is_file() or (folder / name).read_bytes() != staged.read_bytes():
+                intake.atomic_write_bytes(folder / name, staged.read_bytes())
+        elif (folder / name).exists():
+            (folder / name).unlink()
 
 
 def gradebook_state(course, config):

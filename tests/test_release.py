@@ -100,6 +100,12 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
         [returned] = (tmp_path / student / LESSON / "feedback").glob(f"*/{LESSON}.html")
         assert returned.read_text(encoding="utf-8") == page
 
+    student_side("alice", ExchangeSubmit)                 # the same work again: a new timestamp and secret
+    again = grade(course, exchange=True, lessons=[LESSON])
+    assert again.problems == [] and again.scores["alice", LESSON] == result.scores["alice", LESSON]
+    student_side("alice", ExchangeFetchFeedback)
+    assert len(list((tmp_path / "alice" / LESSON / "feedback").glob(f"*/{LESSON}.html"))) == 2   # both submissions
+
 
 def test_collecting_from_an_exchange_where_nothing_was_released_says_so(root, tmp_path, capsys):
     course = root / "course"
