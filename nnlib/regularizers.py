@@ -34,8 +34,10 @@ class L1L2:
     def __post_init__(self):
         for name in ("l1", "l2"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value >= 0):
+            if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+                    or not (math.isfinite(value) and value >= 0)):
                 raise ValueError(f"the {name} strength must be a finite number >= 0, got {value!r}")
+            object.__setattr__(self, name, float(value))   # frozen: set once, as a plain float
 
     def __call__(self, weights):
         r""":math:`\Omega(W)`, a float."""

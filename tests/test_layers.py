@@ -513,6 +513,8 @@ def test_normalization_standardises_each_feature_of_the_training_data():
 def test_normalization_with_given_statistics_and_its_errors():
     fixed = layers.Normalization(mean=[1.0, 2.0], variance=[4.0, 0.0])
     np.testing.assert_allclose(fixed.forward(np.array([[3.0, 2.0]])), [[1.0, 0.0]])    # zero variance: no division by 0
+    shared = layers.Normalization(mean=1.0, variance=4.0)                              # one value for all features
+    np.testing.assert_allclose(shared.forward(np.array([[3.0, 5.0, 1.0]])), [[1.0, 2.0, 0.0]])
     with pytest.raises(RuntimeError, match=r"no statistics yet: call adapt\(x_train\) first"):
         layers.Normalization().forward(np.ones((2, 3)))
     with pytest.raises(ValueError, match="both mean and variance, or neither"):

@@ -67,3 +67,8 @@ def test_bad_regularizers_are_explained():
         layers.Dense(2, kernel_regularizer="l22")
     with pytest.raises(TypeError, match="a regularizer must be None, a name such as 'l2'"):
         layers.Dense(2, kernel_regularizer=0.01)
+
+
+def test_numpy_numbers_are_strengths_too():
+    assert regularizers.l2(np.float32(0.5)) == regularizers.L1L2(l2=0.5)
+    assert regularizers.l1(np.int64(1)).l1 == 1.0

@@ -183,6 +183,8 @@ class Normalization(Layer):
         if self._given is None:
             return
         mean, variance = self._given
+        if mean.size == 1:   # one value for every feature, as Keras accepts
+            mean, variance = (np.full(self.input_shape[-1:], v.item()) for v in (mean, variance))
         if mean.shape != self.input_shape[-1:]:
             raise ValueError(f"Layer {self.name!r}: mean and variance have {mean.size} values but the input has "
                              f"{self.input_shape[-1]} features (shape {self.input_shape})")
