@@ -381,14 +381,19 @@ def generate(root, lessons=None):
     return {path.relative_to(root): data for path, data in outputs.items()}
 
 
+def _require_lessons(root):
+    """A ``BuildError`` when ``root`` has no lesson source: a wrong ``--root``, most likely."""
+    if not find_lessons(root):
+        raise BuildError(f"no lesson sources in {Layout(Path(root)).lessons_dir} (course/lessons/NN-topic.py): "
+                         "nothing was built, checked or deleted; is --root the repository root?")
+
+
 def build(root, out=None, lessons=None):
     r"""Generate every file of the lessons (all by default) from ``root`` and write them under ``out``
     (default ``root``); a file is rewritten only when its content changes. A build of all lessons into
     ``root`` also deletes the generated files of lessons whose source is gone (``orphans``)."""
     out = Path(out) if out is not None else Path(root)
-    if not find_lessons(root):
-        raise BuildError(f"no lesson sources in {Layout(Path(root)).lessons_dir} (course/lessons/NN-topic.py): "
-                         "nothing was built or deleted; is --root the repository root?")
+    _require_lessons(root)
     outputs = generate(root, lessons)
     changed = []
     for rel, data in sorted(outputs.items()):
@@ -411,6 +416,7 @@ def check(root):
     r"""Generated files of ``root`` that differ from a fresh build:
     ``[(relative path, "missing"|"differs"|"orphaned")]`` (orphaned: its lesson's source is gone)."""
     root = Path(root)
+    _require_lessons(root)
     stale = [(rel, "orphaned") for rel in orphans(root)]
     for rel, data in sorted(generate(root).items()):
         path = root / rel
@@ -427,6 +433,7 @@ def status(root, lessons=None):
     r""":class:`autograder.i18n_catalogs.CatalogStatus` of every lesson and translated language,
     against the CURRENT source (the catalogs on disk merged in memory, as the next build would)."""
     root = Path(root)
+    _require_lessons(root)
     layout = Layout(root)
     result = []
     for lesson in _select(root, lessons):

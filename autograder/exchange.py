@@ -2,21 +2,27 @@ r"""nbgrader's exchange, where students fetch lessons and hand them in: release,
 
 The exchange is a folder all users share (``c.Exchange.root``): the instructor releases into
 ``outbound/``, students submit into ``inbound/`` (writable by everyone), the instructor collects
-from it and releases feedback into ``feedback/``. nbgrader's own classes do the copying; this
-module adds what grading safely needs at collection (:class:`CheckedCollect`):
+from it and releases feedback into ``feedback/``. nbgrader's own classes do the work; collection
+(:class:`CheckedCollect`) changes two things that grading safely needs:
 
-* a submission that holds a symbolic link is refused: nbgrader's copy follows links with the
-  instructor's rights, so a link to ``course/source/<lesson>/<lesson>.ipynb`` would hand in the
-  solutions;
-* with ``check_owner`` (nbgrader's setting, on by default) a submission whose folder belongs to
-  another user than the student it names is refused, where nbgrader only writes a warning in its
-  log: anyone can write into ``inbound/``, under any name. On a machine where one account submits
-  for everyone (a test, a demonstration), set ``c.ExchangeCollect.check_owner = False``.
+* the copy never follows a symbolic link (:func:`copy_without_links`): nbgrader's copy follows
+  links with the instructor's rights, so a link to ``course/source/<lesson>/<lesson>.ipynb``,
+  even one swapped in while the copy runs, would hand in the solutions. Links, FIFOs and other
+  special files are left out and reported; so are files over nbgrader's size limits;
+* with ``check_owner`` (nbgrader's setting, on by default) a folder owned by another user than
+  the student it names is refused before each student's newest submission is chosen, where
+  nbgrader only writes a warning in its log: anyone can write into ``inbound/``, under any name.
+  On a machine where one account submits for everyone (a test, a demonstration), set
+  ``c.ExchangeCollect.check_owner = False``.
 
-Refused submissions are not collected (an earlier collected one stays) and are reported as problems.
+What was refused or left out is reported as problems; nothing stops the collection of the others.
 """
 import copy
+import fnmatch
+import glob
 import os
+import shutil
+import stat
 
 from traitlets import List
 
@@ -58,41 +64,134 @@ def release(config, lesson, logger):
              f"nbgrader's exchange refused to release {lesson} (see .nn-grade/nbgrader.log)")
 
 
+def copy_without_links(src, dest, ignore=(), max_file_bytes=None, max_total_bytes=None):
+    """Copy the folder ``src`` to ``dest`` (made anew) without ever following a symbolic link, even
+    one swapped in while the copy runs: every folder and file is opened relative to its parent's
+    descriptor with ``O_NOFOLLOW``, and only regular files and folders are copied. Names matching
+    ``ignore`` (glob patterns) are left out silently. Returns what was not copied and why, as
+    ``[(relative path, reason)]``; raises ``OSError`` only when ``src`` itself cannot be opened."""
+    skipped, total = [], 0
+    flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+    def copy_folder(folder_fd, target, rel):
+        nonlocal total
+        os.makedirs(target, exist_ok=True)
+        with os.scandir(folder_fd) as entries:
+            names = sorted(entry.name for entry in entries)
+        for name in names:
+            path = os.path.join(rel, name) if rel else name
+            if any(fnmatch.fnmatch(name, pattern) for pattern in ignore):
+                continue
+            try:
+                mode = os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode
+                if stat.S_ISDIR(mode):
+                    fd = os.open(name, flags | os.O_DIRECTORY, dir_fd=folder_fd)
+                    try:
+                        copy_folder(fd, os.path.join(target, name), path)
+                    finally:
+                        os.close(fd)
+                elif not stat.S_ISREG(mode):
+                    skipped.append((path, "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"))
+                else:
+                    fd = os.open(name, flags | os.O_NONBLOCK, dir_fd=folder_fd)
+                    try:
+                        info = os.fstat(fd)
+                        if not stat.S_ISREG(info.st_mode):
+                            skipped.append((path, "not a regular file"))
+                        elif max_file_bytes is not None and info.st_size > max_file_bytes:
+                            skipped.append((path, f"larger than {max_file_bytes} bytes"))
+                        elif max_total_bytes is not None and total + info.st_size > max_total_bytes:
+                            skipped.append((path, f"the submission passed {max_total_bytes} bytes"))
+                        else:
+                            total += info.st_size
+                            with os.fdopen(os.dup(fd), "rb") as source, open(os.path.join(target, name), "wb") as out:
+                                shutil.copyfileobj(source, out)
+                    finally:
+                        os.close(fd)
+            except OSError as err:   # e.g. ELOOP: a link swapped in after the stat; EACCES: unreadable
+                skipped.append((path, f"could not be read safely ({err.strerror})"))
+
+    if os.path.exists(dest):
+        shutil.rmtree(dest)
+    root = os.open(src, flags | os.O_DIRECTORY)
+    try:
+        copy_folder(root, dest, "")
+    finally:
+        os.close(root)
+    return skipped
+
+
 def _checked_collect_class():
     from nbgrader.exchange.default import ExchangeCollect
+    from nbgrader.utils import parse_utc
 
     class CheckedCollect(ExchangeCollect):
-        """nbgrader's collect without the submissions it must not copy (see the module docstring)."""
+        """nbgrader's collect, with the checks of the module docstring."""
         refused = List()   # (student, inbound folder name, reason)
 
         def init_src(self):
-            super().init_src()
-            kept = []
-            for record in self.src_records:
-                reason = self.refusal(os.path.join(self.inbound_path, record["filename"]), record["username"])
+            """nbgrader's choice of each student's newest submission (the newest before the due date
+            with ``before_duedate``), made among the folders that pass ``owner_refusal`` only, so
+            that a folder planted under a student's name cannot hide their real submission."""
+            from nbgrader.api import Gradebook, MissingEntry
+            from nbgrader.exchange import ExchangeError
+
+            if self.coursedir.course_id == "":
+                raise ExchangeError("no course id: set c.CourseDirectory.course_id in nbgrader_config.py")
+            self.inbound_path = os.path.join(self.root, self.coursedir.course_id, "inbound")
+            if not os.path.isdir(self.inbound_path):
+                raise ExchangeError(f"no inbound folder {self.inbound_path}")
+            student_id = self.coursedir.student_id if self.coursedir.student_id else "*"
+            pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
+            by_student = {}
+            for folder in sorted(glob.glob(pattern)):
+                record = self._path_to_record(folder)
+                reason = self.owner_refusal(folder, record["username"])
                 if reason:
                     self.refused.append((record["username"], record["filename"], reason))
                 else:
-                    kept.append(record)
-            self.src_records = kept
-
-        def refusal(self, folder, student):
-            """Why the inbound ``folder`` of ``student`` must not be collected, or ""."""
-            if os.path.islink(folder):
-                return "the submission is a symbolic link"
-            for directory, subdirectories, files in os.walk(folder):
-                for name in subdirectories + files:
-                    if os.path.islink(os.path.join(directory, name)):
-                        return f"it holds a symbolic link, {os.path.relpath(os.path.join(directory, name), folder)}"
-            if self.check_owner and pwd is not None:
+                    by_student.setdefault(record["username"], []).append(record)
+            with Gradebook(self.coursedir.db_url, self.coursedir.course_id) as gb:
                 try:
-                    owner = pwd.getpwuid(os.lstat(folder).st_uid).pw_name
+                    duedate = gb.find_assignment(self.coursedir.assignment_id).duedate
+                except MissingEntry:
+                    duedate = None
+            self.duedate = duedate
+            self.src_records = []
+            for records in by_student.values():
+                records = sorted(records, key=lambda r: r["timestamp"], reverse=True)
+                if self.before_duedate and duedate is not None:
+                    on_time = [r for r in records if r["timestamp"] <= parse_utc(duedate)]
+                    records = on_time or records
+                self.src_records.append(records[0])
+
+        def owner_refusal(self, folder, student):
+            """Why the inbound ``folder`` of ``student`` is refused for its owner, or ""."""
+            if os.path.islink(folder) or not os.path.isdir(folder):
+                return "not collected: the submission is not a folder"
+            if self.check_owner and pwd is not None:
+                uid = os.lstat(folder).st_uid
+                try:
+                    owner = pwd.getpwuid(uid).pw_name
                 except KeyError:
-                    owner = f"uid {os.lstat(folder).st_uid}"
+                    owner = f"uid {uid}"
                 if owner != student:
-                    return (f"its folder belongs to the user {owner}, not to {student} (set "
+                    return (f"not collected: its folder belongs to the user {owner}, not to {student} (set "
                             "c.ExchangeCollect.check_owner = False where one account submits for everyone)")
             return ""
+
+        def do_copy(self, src, dest, log=None):
+            """Copy with :func:`copy_without_links` instead of nbgrader's copy, which follows links;
+            what is left out is reported."""
+            name = os.path.basename(src)
+            student = name.split("+", 1)[0]
+            try:
+                skipped = copy_without_links(src, dest, self.coursedir.ignore, 1000 * self.coursedir.max_file_size,
+                                             1000 * self.coursedir.max_dir_size)
+            except OSError as err:
+                os.makedirs(dest, exist_ok=True)
+                skipped = [(".", f"could not be read safely ({err.strerror})")]
+            self.refused.extend((student, name, f"{path} was left out: {why}") for path, why in skipped)
 
     return CheckedCollect
 
@@ -109,7 +208,7 @@ def collect(course, config, lessons, logger):
                         f"nbgrader's exchange could not collect {lesson} (was it released with "
                         "`nn-grade release --exchange`?)")
         problems += [intake.Problem(student, lesson, f"exchange inbound/{name}",
-                                    f"inbound/{name}: not collected: {reason}", kind="refused_submission")
+                                    f"inbound/{name}: {reason}", kind="refused_submission")
                      for student, name, reason in step.refused]
     return problems
 

@@ -3,8 +3,8 @@ r"""Intake: look at what a student handed in before anything grades it, and make
 A submission is the folder ``submitted/<student>/<lesson>/`` holding ``<lesson>.ipynb`` (and maybe a
 ``timestamp.txt``). A lesson released in four languages (``nn-grade release``) also holds
 ``uk/``, ``ru/`` and ``pl/``, each with its own ``<lesson>.ipynb``: the student works in one of them
-and hands in the whole folder, and :func:`choose_notebook` picks the copy that holds the answers. :func:`inspect_submission` reads it WITHOUT trusting it and returns a
-:class:`Submission`: the notebook rebuilt from its cells into a clean nbformat-4 notebook, and a list
+and hands in the whole folder, and :func:`choose_notebook` picks the copy that holds the answers.
+:func:`inspect_submission` reads it WITHOUT trusting it and returns a :class:`Submission`: the notebook rebuilt from its cells into a clean nbformat-4 notebook, and a list
 of :class:`Problem` (student, lesson, path, reason), each naming the file and what is wrong with it.
 A problem never stops the run: the pipeline reports it and goes on with the next submission.
 
@@ -44,7 +44,9 @@ import hashlib
 import json
 import os
 import re
+import stat
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from pathlib import Path
 
 from autograder.messages import N_
@@ -220,15 +222,37 @@ def _work_done(path, stubs):
         return -1, -1
 
 
+def _is_link(path):
+    """Whether ``path`` is a symbolic link; an entry that cannot even be looked at counts as one."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+
+
 def _regular_file(folder, rel):
-    r"""Whether ``folder/rel`` is a file reached without a symbolic link (a link could point anywhere)."""
+    r"""Whether ``folder/rel`` is a readable file reached without a symbolic link (a link could point anywhere)."""
     path = Path(folder) / rel
-    return path.is_file() and not any(p.is_symlink() for p in [path, *path.parents[:len(Path(rel).parts) - 1]])
+    if any(_is_link(p) for p in [path, *path.parents[:len(Path(rel).parts) - 1]]):
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+class Choice(NamedTuple):
+    """Which notebook of a submission to grade (``chosen``, relative to its folder; None when there is
+    none), the copies ``passed_over`` although they held answers, and those ``unreadable``."""
+    chosen: object
+    passed_over: list
+    unreadable: list
 
 
 def choose_notebook(folder, lesson, release):
-    r"""The notebook of the submission ``folder`` to grade, as a path relative to it (None when there
-    is none), and the copies that were passed over although they held answers.
+    r"""The :class:`Choice` of the notebook of the submission ``folder`` to grade.
 
     The candidates are ``<lesson>.ipynb`` and ``<lang>/<lesson>.ipynb`` for each language folder (a
     lesson released in four languages). The copy with the most answer cells changed from the
@@ -239,12 +263,13 @@ def choose_notebook(folder, lesson, release):
     name = f"{lesson}.ipynb"
     candidates = [rel for rel in [name] + [f"{lang}/{name}" for lang in LANGUAGES] if _regular_file(folder, rel)]
     if len(candidates) <= 1:
-        return (candidates[0] if candidates else None), []
+        return Choice(candidates[0] if candidates else None, [], [])
     stubs = {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in release.cells
              if cell.metadata.get("nbgrader", {}).get("solution")}
     work = {rel: _work_done(folder / rel, stubs) for rel in candidates}
     ranked = sorted(candidates, key=lambda rel: (*work[rel], rel == name), reverse=True)
-    return ranked[0], [rel for rel in ranked[1:] if work[rel][0] > 0]
+    return Choice(ranked[0], [rel for rel in ranked[1:] if work[rel][0] > 0],
+                  [rel for rel in ranked[1:] if work[rel][0] < 0])
 
 
 def inspect_submission(student, lesson, folder, release, course_dir=None):
@@ -265,7 +290,7 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
         return sub
     for name in visible:
         shown = display_name(name)
-        if (folder / name).is_symlink():
+        if _is_link(folder / name):
             _problem(sub, f"{base}/{shown}", "extra_file",
                      f"{base}/{shown}: a symbolic link, not a file; it was ignored", name=shown)
         elif name in LANGUAGES and (folder / name).is_dir():
@@ -290,7 +315,10 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
             what = "an extra notebook" if name.endswith(".ipynb") else "an extra file"
             _problem(sub, f"{base}/{shown}", "extra_file",
                      f"{base}/{shown}: {what}, not part of the lesson; it was ignored", name=shown)
-    chosen, passed_over = choose_notebook(folder, lesson, release)
+    chosen, passed_over, unreadable = choose_notebook(folder, lesson, release)
+    for rel in unreadable:
+        _problem(sub, f"{base}/{rel}", "extra_file", f"{base}/{rel}: not a readable notebook; it was not graded",
+                 name=rel)
     if chosen is None:
         others = [display_name(n) for n in visible if n.endswith(".ipynb")]
         found = f" (found: {', '.join(others)})" if others else ""
@@ -308,7 +336,12 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
         _problem(sub, rel, "too_large", f"{rel}: the notebook has {size} bytes, more than {NOTEBOOK_MAX_BYTES >> 20} MiB; "
                  "nothing was graded", fatal=True, notebook=chosen, size=NOTEBOOK_MAX_BYTES >> 20)
         return sub
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        _problem(sub, rel, "not_json", f"{rel}: cannot be read ({err.strerror}); nothing was graded", fatal=True,
+                 notebook=chosen)
+        return sub
     sub.digest = hashlib.sha256(raw).hexdigest()
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -338,7 +371,7 @@ def _check_language_folder(sub, base, language_dir, expected):
                  f"({err.strerror}); it was ignored", name=language_dir.name)
         return
     for name in names:
-        if (language_dir / name).is_symlink() or (
+        if _is_link(language_dir / name) or (
                 name != expected and not name.startswith(".") and name not in IGNORED_DIRS):
             shown = f"{language_dir.name}/{display_name(name)}"
             _problem(sub, f"{base}/{shown}", "extra_file", f"{base}/{shown}: an extra file, not part of the lesson; "

@@ -2,6 +2,10 @@
 import numpy as np
 
 
+class NonFiniteError(ValueError):
+    """An array holds NaN or inf: a training that diverged, usually (``nnlib.tuning`` catches it)."""
+
+
 def as_float_array(x, name="x", ndim=None, min_ndim=None, allow_empty=False):
     """Convert ``x`` to a floating NumPy array, rejecting what nnlib cannot compute with.
 
@@ -31,7 +35,7 @@ def as_float_array(x, name="x", ndim=None, min_ndim=None, allow_empty=False):
         raise ValueError(f"{name} is empty (shape {arr.shape}); expected at least one element")
     if not np.all(np.isfinite(arr)):
         bad = "NaN" if np.isnan(arr).any() else "inf"
-        raise ValueError(f"{name} contains {bad} at index {tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])}")
+        raise NonFiniteError(f"{name} contains {bad} at index {tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])}")
     return arr
 
 

@@ -213,7 +213,9 @@ _blas_limit = None                # threadpoolctl's limit, undone when the last 
 
 
 def _after_fork_in_child():
-    """A forked child has none of the parent's threads: no pool, and no lock held by one of them."""
+    """A forked child has none of the parent's threads: no pool, and no lock held by one of them.
+    (Forked in the middle of a convolution, the child keeps BLAS on one thread: slower, not wrong;
+    calling into threadpoolctl here could wait on a lock a parent's thread held.)"""
     global _pool, _pool_lock, _blas_lock, _blas_users, _blas_limit
     _pool, _pool_lock, _blas_lock = None, threading.Lock(), threading.Lock()
     _blas_users, _blas_limit = 0, None

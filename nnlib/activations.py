@@ -818,40 +818,43 @@ _NOT_ELEMENTWISE = ("The derivative of {name} is not element-wise (each output d
                     "use {name}_backward(x, dy, ...) or get_backward({name!r}).")
 
 
-# Where numerical_derivative checks that a custom function is element-wise: a row of values around 0
-_PROBE = np.array([[-2.5, -1.0, -0.3, 0.0, 0.2, 0.7, 1.5, 3.0]])
-
-
-def check_elementwise(function):
-    """Raise ``ValueError`` unless ``function`` works element by element on NumPy arrays, as an
-    activation must: run on a probe, each output may depend only on its own input (checked by
-    mirroring and transposing the probe, and by changing its smallest, a middle and its largest
-    value in turn: the other outputs must not move)."""
+def check_elementwise(function, shape=(1, 8)):
+    """Raise ``ValueError`` unless ``function`` works element by element on NumPy arrays of ``shape``
+    (a batch included), as an activation must. On a probe of distinct values around 0, each output may
+    depend only on its own input: reversing the samples reverses the output, the first sample alone gives
+    the same output as in the batch, and changing one value (the smallest, the largest and up to six
+    others, in turn) moves no other output."""
     name = getattr(function, "__name__", repr(function))
-    positions = (0, 2, _PROBE.shape[1] - 1)        # the smallest, a middle and the largest value
+    size = math.prod(shape)
+    probe = np.linspace(-2.5, 3.0, size).reshape(shape)
+    positions = sorted({0, size - 1, *np.linspace(0, size - 1, 8).astype(int).tolist()})
+
+    def nudged(k):
+        changed = probe.copy().reshape(-1)
+        changed[k] += 0.5
+        return changed.reshape(shape)
+
     try:
         with np.errstate(all="ignore"):
-            row = np.asarray(function(_PROBE.copy()), dtype=np.float64)
-            mirrored = np.asarray(function(_PROBE[:, ::-1].copy()), dtype=np.float64)
-            column = np.asarray(function(_PROBE.T.copy()), dtype=np.float64)
-            changed = [np.asarray(function(_PROBE + 0.5 * (np.arange(_PROBE.shape[1]) == k)), dtype=np.float64)
-                       for k in positions]
+            out = np.asarray(function(probe.copy()), dtype=np.float64)
+            flipped = np.asarray(function(np.flip(probe, axis=0).copy()), dtype=np.float64)   # the samples' order
+            moved = [np.asarray(function(nudged(k)), dtype=np.float64) for k in positions]
+            first = np.asarray(function(probe[:1].copy()), dtype=np.float64)   # a batch of one sample
     except Exception as exc:
-        raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {_PROBE.shape}: "
+        raise ValueError(f"the custom activation {name!r} failed on a NumPy array of shape {shape}: "
                          f"{type(exc).__name__}: {exc}. It must take and return NumPy arrays: write it with NumPy "
                          "operations, e.g. np.maximum(x, 0.0) or np.where(x > 0, x, 0.0), not if/else") from None
-    shapes_kept = (row.shape == mirrored.shape == _PROBE.shape and column.shape == _PROBE.T.shape
-                   and all(out.shape == _PROBE.shape for out in changed))
-    if (not shapes_kept or not np.allclose(mirrored, row[:, ::-1], equal_nan=True)
-            or not np.allclose(column, row.T, equal_nan=True)
-            or any(not np.allclose(np.delete(out, k, axis=1), np.delete(row, k, axis=1), equal_nan=True)
-                   for k, out in zip(positions, changed))):
+    if (out.shape != shape or flipped.shape != shape or any(m.shape != shape for m in moved)
+            or first.shape != (1, *shape[1:]) or not np.allclose(first, out[:1], equal_nan=True)
+            or not np.allclose(flipped, np.flip(out, axis=0), equal_nan=True)
+            or any(not np.allclose(np.delete(m.reshape(-1), k), np.delete(out.reshape(-1), k), equal_nan=True)
+                   for k, m in zip(positions, moved))):
         raise ValueError(f"the custom activation {name!r} is not element-wise (an output depends on other inputs, "
                          "or the shape changes), so nnlib cannot use it as an activation; write a layer with its "
                          "own backward instead")
 
 
-def numerical_derivative(function):
+def numerical_derivative(function, check=True):
     r"""The derivative of your own element-wise activation ``function``, by central differences:
 
     .. math::
@@ -860,9 +863,11 @@ def numerical_derivative(function):
     computed in float64 (error about :math:`10^{-10}` where :math:`f` is smooth; at a kink, such as
     :math:`|x|` at 0, the mean of the two one-sided slopes) and returned in ``x``'s dtype.
     ``function`` must work element by element on NumPy arrays (each output from its own input):
-    :func:`check_elementwise` checks it on a probe at once, and a ``ValueError`` says when it is not.
+    :func:`check_elementwise` checks it on a probe at once (``check=False``: the caller checks it, as
+    ``layers.Lambda`` does on its real input shape), and a ``ValueError`` says when it is not.
     """
-    check_elementwise(function)
+    if check:
+        check_elementwise(function)
 
     def derivative(x):
         x64 = np.asarray(x, dtype=np.float64)

@@ -585,19 +585,25 @@ class Sequential:
 
 
 def _is_nnlib_activation(layer, name):
-    """Whether ``layer`` applies nnlib's own activation ``name`` (not a function of one's own so named)."""
+    """Whether ``layer`` applies nnlib's own activation ``name`` with nnlib's own derivative (not a
+    function of one's own so named, nor a ``Lambda`` with a derivative of one's own)."""
     act = getattr(layer, "_act", None)
-    return act is not None and act.forward is activations.unchecked(activations.get(name))
+    return (act is not None and not isinstance(layer, layers_module.Lambda)
+            and act.forward is activations.unchecked(activations.get(name)))
 
 
 def _is_nnlib_loss(loss):
-    """Whether ``loss`` computes nnlib's own loss of its name, with no parameter but ``from_logits=False``."""
-    value = loss.value
-    if isinstance(value, functools.partial):
-        if value.args or any(v for v in value.keywords.values()):
-            return False
-        value = value.func
-    return value is losses.LOSSES.get(loss.name)
+    """Whether ``loss`` is nnlib's own loss of its name, value and gradient, with no parameter but
+    ``from_logits=False``."""
+    def plain(function):
+        if isinstance(function, functools.partial):
+            if function.args or any(v for v in function.keywords.values()):
+                return None
+            return function.func
+        return function
+
+    return (plain(loss.value) is losses.LOSSES.get(loss.name)
+            and plain(loss.grad) is losses.GRADIENTS.get(loss.name))
 
 
 def _call(layer):

@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from nnlib._checks import NonFiniteError
 from nnlib.callbacks import _resolve_mode
 
 __all__ = ["Trial", "grid_search", "random_search"]
@@ -65,7 +66,7 @@ def _run(build, combinations, x, y, epochs, batch_size, validation_split, valida
             with np.errstate(over="ignore", invalid="ignore"):
                 history = model.fit(x, y, validation_split=validation_split, validation_data=validation_data,
                                     verbose=0, seed=seed, **fit_args).history
-        except (ValueError, FloatingPointError, OverflowError) as err:
+        except (NonFiniteError, FloatingPointError, OverflowError) as err:   # not a mistake in the call
             trials.append(Trial(dict(params), worst, {}, f"{type(err).__name__}: {err}"))
             continue
         if monitor not in history:

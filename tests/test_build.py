@@ -271,8 +271,9 @@ def test_a_build_without_lesson_sources_deletes_nothing(copy_of_built, capsys):
     generated = sorted(p for p in root.rglob("*.ipynb"))
     shutil.rmtree(root / "course" / "lessons")                      # a wrong --root, say
     assert build.orphans(root) == []
-    assert build.main(["--root", str(root), "build"]) == 2
-    assert "no lesson sources in" in capsys.readouterr().err
+    for command in ("build", "check", "status"):
+        assert build.main(["--root", str(root), command]) == 2
+        assert "no lesson sources in" in capsys.readouterr().err
     assert sorted(p for p in root.rglob("*.ipynb")) == generated
 
 

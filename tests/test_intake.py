@@ -256,7 +256,7 @@ def test_the_language_the_student_worked_in_is_graded(tmp_path, release):
     files[f"pl/{LESSON}.ipynb"] = notebook_bytes(correct(LESSON, "pl", REPO))
     files[f"pl/.ipynb_checkpoints/{LESSON}-checkpoint.ipynb"] = b"{}"
     folder = hand_in_tree(tmp_path, files)
-    assert intake.choose_notebook(folder, LESSON, release) == (f"pl/{LESSON}.ipynb", [])
+    assert intake.choose_notebook(folder, LESSON, release) == (f"pl/{LESSON}.ipynb", [], [])
     sub = intake.inspect_submission("alice", LESSON, folder, release)
     assert sub.problems == [] and sub.gradable and sub.lang == "pl"
     assert cell(sub.notebook, "weighted_sum").source == cell(correct(LESSON, "pl", REPO), "weighted_sum").source
@@ -295,7 +295,9 @@ def test_a_broken_copy_in_a_language_folder_does_not_hide_the_answers(tmp_path, 
     files["pl/notes.txt"] = b"my notes"
     sub = intake.inspect_submission("alice", LESSON, hand_in_tree(tmp_path, files), release)
     assert sub.gradable and sub.lang == "uk"
-    assert kinds(sub) == ["extra_file"] and "pl/notes.txt: an extra file" in sub.problems[0].reason
+    reasons = sorted(p.reason for p in sub.problems)
+    assert kinds(sub) == ["extra_file", "extra_file"] and "pl/notes.txt: an extra file" in reasons[0]
+    assert f"ru/{LESSON}.ipynb: not a readable notebook; it was not graded" in reasons[1]
 
 
 def test_symbolic_links_are_never_read(tmp_path, release, good):
@@ -311,7 +313,7 @@ def test_symbolic_links_are_never_read(tmp_path, release, good):
     (tmp_path / "elsewhere" / f"{LESSON}.ipynb").write_bytes(secret.read_bytes())
     (folder / "uk").symlink_to(tmp_path / "elsewhere")                 # a linked language folder
     (folder / f"{LESSON}.ipynb").write_bytes(notebook_bytes(release))
-    assert intake.choose_notebook(folder, LESSON, release) == (f"{LESSON}.ipynb", [])
+    assert intake.choose_notebook(folder, LESSON, release) == (f"{LESSON}.ipynb", [], [])
 
 
 def test_nbgraders_submission_secret_is_kept_for_its_feedback_exchange(tmp_path, release, good):
@@ -326,3 +328,45 @@ def test_nbgraders_submission_secret_is_kept_for_its_feedback_exchange(tmp_path,
     assert "submission_secret.txt: not a submission secret; ignored" in forged.problems[0].reason
     staged = intake.stage(forged, tmp_path / "staging", release)            # the same folder: the old secret goes
     assert not (staged.parent / "submission_secret.txt").exists()
+
+
+def test_unreadable_language_folders_and_notebooks_are_reported_not_raised(tmp_path, release, monkeypatch):
+    """What a grader without root meets (simulated, since root reads everything): a language folder
+    it may not list, a notebook it may not read, an entry it may not even look at."""
+    from pathlib import Path
+
+    files = released_folder()
+    files[f"pl/{LESSON}.ipynb"] = notebook_bytes(correct(LESSON, "pl", REPO))
+    folder = hand_in_tree(tmp_path, files)
+    real_listdir, real_lstat, real_read = os.listdir, os.lstat, Path.read_bytes
+
+    def listdir(path):
+        if str(path).endswith("/uk"):
+            raise PermissionError(13, "Permission denied")
+        return real_listdir(path)
+
+    def lstat(path, *args, **kwargs):
+        if str(path).endswith("/ru"):
+            raise PermissionError(13, "Permission denied")
+        return real_lstat(path, *args, **kwargs)
+
+    def read_bytes(path):
+        if str(path).endswith(f"pl/{LESSON}.ipynb"):
+            raise PermissionError(13, "Permission denied")
+        return real_read(path)
+
+    monkeypatch.setattr(intake.os, "listdir", listdir)
+    monkeypatch.setattr(intake.os, "lstat", lstat)
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+    sub = intake.inspect_submission("alice", LESSON, folder, release)
+    reasons = " | ".join(p.reason for p in sub.problems)
+    assert "uk: cannot be read (Permission denied); it was ignored" in reasons
+    assert "ru: a symbolic link, not a file; it was ignored" in reasons       # could not be looked at
+    assert f"pl/{LESSON}.ipynb: not a readable notebook; it was not graded" in reasons   # the English is graded
+    assert sub.gradable and sub.lang == "en"
+    only = tmp_path / "only"                                   # the unreadable copy is the only one
+    hand_in(only, {})
+    (only / "submitted" / "alice" / LESSON / "pl").mkdir()
+    (only / "submitted" / "alice" / LESSON / "pl" / f"{LESSON}.ipynb").write_bytes(files[f"pl/{LESSON}.ipynb"])
+    alone = intake.inspect_submission("alice", LESSON, only / "submitted" / "alice" / LESSON, release)
+    assert f"pl/{LESSON}.ipynb: cannot be read (Permission denied); nothing was graded" in alone.fatal_reason.reason

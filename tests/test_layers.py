@@ -365,11 +365,15 @@ def test_lambda_layer_explains_what_it_cannot_take():
     with pytest.raises(TypeError, match=r"Lambda needs a function, e.g. Lambda\(lambda x: np.abs\(x\)\)"):
         layers.Lambda("abs")
     for whole_array in (lambda t: t.reshape(-1), lambda t: t - t.mean(), lambda t: t / t.max(),
-                        lambda t: t / np.abs(t).sum()):
+                        lambda t: t / np.abs(t).sum(), lambda t: t / np.median(np.abs(t)), lambda t: t * t.size):
         with pytest.raises(ValueError, match="not element-wise"):
-            layers.Lambda(whole_array)
+            layers.Lambda(whole_array).build((5,))
         with pytest.raises(ValueError, match="not element-wise"):             # a derivative given changes nothing
-            layers.Lambda(whole_array, derivative=np.ones_like)
+            layers.Lambda(whole_array, derivative=np.ones_like).forward(np.ones((2, 5)))
+    scale = np.array([1.0, 2.0, 3.0])                                       # per-feature constants are fine
+    per_feature = layers.Lambda(lambda t: t * scale, derivative=lambda t: np.broadcast_to(scale, t.shape))
+    np.testing.assert_allclose(per_feature.forward(np.ones((2, 3))), [[1, 2, 3], [1, 2, 3]])
+    np.testing.assert_allclose(per_feature.backward(np.ones((2, 3))), [[1, 2, 3], [1, 2, 3]])
 
     def my_relu(x):                            # the notes' version: a Python if on one number
         if x > 0:
@@ -377,7 +381,7 @@ def test_lambda_layer_explains_what_it_cannot_take():
         return 0
 
     with pytest.raises(ValueError, match=r"'my_relu' failed on a NumPy array.*np.maximum\(x, 0.0\)"):
-        layers.Lambda(my_relu)
+        layers.Lambda(my_relu).build((4,))
 
 
 def test_a_model_with_a_lambda_layer_learns_digits():

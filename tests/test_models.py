@@ -581,3 +581,17 @@ def test_functions_of_ones_own_named_like_nnlibs_are_not_replaced_by_the_fused_g
         model = models.Sequential([layers.Input(3), layers.Dense(1, activation=activation, seed=0)])
         model.compile("sgd", "binary_crossentropy")
         assert (model._fused() is not None) == fused
+    from nnlib import activations
+
+    own_derivative = models.Sequential([layers.Input(3), layers.Lambda(activations.unchecked(activations.sigmoid),
+                                                                       derivative=lambda z: 100 * np.ones_like(z))])
+    own_derivative.compile("sgd", "binary_crossentropy")
+    own_gradient = models.Sequential([layers.Input(3), layers.Dense(1, activation="sigmoid", seed=0)])
+    own_gradient.compile("sgd", losses.Loss("binary_crossentropy", losses.binary_crossentropy,
+                                            lambda t, p: 100 * losses.binary_crossentropy_grad(t, p)))
+    assert own_derivative._fused() is None and own_gradient._fused() is None
+    for spelling in ("categorical_crossentropy", "CategoricalCrossentropy", losses.CategoricalCrossentropy(),
+                     losses.get("categorical_crossentropy", from_logits=False)):
+        softmax = models.Sequential([layers.Input(3), layers.Dense(2, activation="softmax", seed=0)])
+        softmax.compile("sgd", spelling)
+        assert softmax._fused() is not None, spelling

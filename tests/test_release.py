@@ -7,7 +7,7 @@ import shutil
 import nbformat
 import pytest
 
-from helpers_grading import build_course, correct, feedback_html, grade
+from helpers_grading import build_course, correct, feedback_html, grade, points_of
 
 from autograder import cli, release
 from autograder.messages import translate
@@ -125,9 +125,9 @@ def test_an_exchange_that_cannot_be_written_is_reported(root, tmp_path, capsys):
     assert "nbgrader's exchange refused to release 01-neuron" in capsys.readouterr().err
 
 
-def test_collection_refuses_symbolic_links_and_submissions_under_another_users_name(root, tmp_path):
-    """inbound/ is writable by everyone: a link to the solutions, or a folder planted under someone
-    else's name, must not be collected."""
+def test_collection_never_follows_links_and_refuses_folders_under_another_users_name(root, tmp_path):
+    """inbound/ is writable by everyone: a link to the solutions is left out of the copy, and a folder
+    planted under a student's name is refused without hiding that student's own submission."""
     import pwd
 
     course = root / "course"
@@ -140,11 +140,47 @@ def test_collection_refuses_symbolic_links_and_submissions_under_another_users_n
     linked = inbound / f"{me}+{LESSON}+2026-11-23 10:00:00.000000 UTC+abc"
     linked.mkdir()
     (linked / f"{LESSON}.ipynb").symlink_to(course / "source" / LESSON / f"{LESSON}.ipynb")   # the solutions
-    planted = inbound / f"someone_else+{LESSON}+2026-11-23 10:00:00.000000 UTC+def"
+    os.mkfifo(linked / "pipe")                                               # would block a plain copy
+    genuine = inbound / f"nobody+{LESSON}+2026-11-23 09:00:00.000000 UTC+ghi"  # nobody's own, older
+    genuine.mkdir()
+    nbformat.write(correct(LESSON, "en", root), genuine / f"{LESSON}.ipynb")
+    for path in (genuine, genuine / f"{LESSON}.ipynb"):
+        os.chown(path, pwd.getpwnam("nobody").pw_uid, -1)
+    planted = inbound / f"nobody+{LESSON}+2026-11-23 11:00:00.000000 UTC+def"   # newer, planted by me
     planted.mkdir()
-    nbformat.write(correct(LESSON, "en", root), planted / f"{LESSON}.ipynb")
+    nbformat.write(nbformat.read(course / "release" / LESSON / f"{LESSON}.ipynb", as_version=4),
+                   planted / f"{LESSON}.ipynb")
     result = grade(course, exchange=True, lessons=[LESSON])
-    reasons = {p.student: p.reason for p in result.problems if p.kind == "refused_submission"}
-    assert f"not collected: it holds a symbolic link, {LESSON}.ipynb" in reasons[me]
-    assert f"not collected: its folder belongs to the user {me}, not to someone_else" in reasons["someone_else"]
-    assert result.scores == {} and not (course / "submitted").exists()
+    reasons = [p.reason for p in result.problems if p.kind == "refused_submission"]
+    assert f"inbound/{linked.name}: {LESSON}.ipynb was left out: a symbolic link" in reasons
+    assert f"inbound/{linked.name}: pipe was left out: not a regular file" in reasons
+    assert any(r.startswith(f"inbound/{planted.name}: not collected: its folder belongs to the user {me}, not to "
+                            "nobody") for r in reasons)
+    full = sum(points_of(LESSON, root).values())
+    assert result.scores == {(me, LESSON): (0.0, full), ("nobody", LESSON): (full, full)}
+
+
+def test_a_link_swapped_in_after_the_check_is_not_followed(tmp_path, monkeypatch):
+    """The race a student could run: the entry is a file when looked at, a link when opened."""
+    from autograder import exchange
+
+    src, secret = tmp_path / "submission", tmp_path / "solutions.ipynb"
+    src.mkdir()
+    secret.write_text("the solutions")
+    (src / "notebook.ipynb").symlink_to(secret)
+    (src / "sub").symlink_to(tmp_path)                                     # a linked folder as well
+    real_stat = os.stat
+
+    def stat_says_regular(name, *args, **kwargs):                         # as if checked before the swap
+        info = real_stat(name, *args, **kwargs)
+        if name == "notebook.ipynb":
+            return real_stat(secret)
+        return info
+
+    monkeypatch.setattr(exchange.os, "stat", stat_says_regular)
+    skipped = exchange.copy_without_links(str(src), str(tmp_path / "copy"))
+    assert ("notebook.ipynb", "could not be read safely (Too many levels of symbolic links)") in skipped
+    assert ("sub", "a symbolic link") in skipped
+    assert sorted(os.listdir(tmp_path / "copy")) == []
+
+

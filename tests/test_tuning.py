@@ -72,3 +72,8 @@ def test_a_diverging_combination_ranks_last_and_says_why():
     assert best.params["learning_rate"] == 1e-5 and best.error == "" and np.isfinite(best.score)
     assert worst.params["learning_rate"] == 10.0 and worst.score == float("inf")
     assert "inf" in worst.error or "nan" in worst.error.lower()
+
+
+def test_a_mistake_in_the_call_is_raised_not_ranked():
+    with pytest.raises(ValueError, match="same number of samples"):
+        tuning.grid_search(build, {"units": [4, 8]}, X, Y[:10], epochs=1)

@@ -117,7 +117,8 @@ class Lambda(Activation):
 
     ``derivative``: :math:`f'(x)` (taking the input), when you know it; otherwise nnlib uses
     :func:`nnlib.activations.numerical_derivative` (central differences). ``function`` must work on
-    NumPy arrays element by element; this is checked when the layer is made.
+    NumPy arrays element by element (it may use per-feature constants of the input's shape): this
+    is checked when the layer is built, on a probe of its input's shape.
     """
     base_name = "lambda"
 
@@ -128,9 +129,14 @@ class Lambda(Activation):
             raise TypeError(f"derivative must be a function of x, got {type(derivative).__name__}")
         Layer.__init__(self, name, input_shape, trainable, dtype)
         self.activation = function
-        activations.check_elementwise(function)   # also with a derivative given: backward is dy * f'(x)
-        grad = derivative or activations.numerical_derivative(function)
+        grad = derivative or activations.numerical_derivative(function, check=False)
         self._act = _Activation(getattr(function, "__name__", "lambda"), function, lambda x, dy: dy * grad(x))
+
+    def build(self, input_shape):
+        input_shape = super().build(input_shape)
+        # also with a derivative given: backward is dy * f'(x), right only for an element-wise f
+        activations.check_elementwise(self.activation, (2, *input_shape))
+        return input_shape
 
 
 class FlattenCache(NamedTuple):
