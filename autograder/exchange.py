@@ -7,8 +7,13 @@ from it and releases feedback into ``feedback/``. nbgrader's own classes do the 
 
 * the copy never follows a symbolic link (:func:`copy_without_links`): nbgrader's copy follows
   links with the instructor's rights, so a link to ``course/source/<lesson>/<lesson>.ipynb``,
-  even one swapped in while the copy runs, would hand in the solutions. Links, FIFOs and other
-  special files are left out and reported; so are files over nbgrader's size limits;
+  even one swapped in while the copy runs, would hand in the solutions. Links, hard links, FIFOs
+  and other special files are left out and reported; so are files over nbgrader's size limits
+  (checked against what is actually copied), folders nested too deep and too many entries;
+* a folder whose name's timestamp cannot be read is refused, and the student's ``timestamp.txt``
+  is replaced by the one of the folder's name (nbgrader parses it again on the next collect).
+  Both come from the student's side: a timestamp can be backdated, so a due date is only as
+  good as the clock of whoever submitted;
 * with ``check_owner`` (nbgrader's setting, on by default) a folder owned by another user than
   the student it names is refused before each student's newest submission is chosen, where
   nbgrader only writes a warning in its log: anyone can write into ``inbound/``, under any name.
@@ -64,50 +69,77 @@ def release(config, lesson, logger):
              f"nbgrader's exchange refused to release {lesson} (see .nn-grade/nbgrader.log)")
 
 
+# How deep and how many entries a submission may hold: a lesson's folder is a few notebooks deep.
+MAX_DEPTH = 16
+MAX_ENTRIES = 2000
+
+
 def copy_without_links(src, dest, ignore=(), max_file_bytes=None, max_total_bytes=None):
     """Copy the folder ``src`` to ``dest`` (made anew) without ever following a symbolic link, even
     one swapped in while the copy runs: every folder and file is opened relative to its parent's
-    descriptor with ``O_NOFOLLOW``, and only regular files and folders are copied. Names matching
-    ``ignore`` (glob patterns) are left out silently. Returns what was not copied and why, as
+    descriptor with ``O_NOFOLLOW``. Only regular files with a single link and folders are copied,
+    at most ``MAX_DEPTH`` folders deep and ``MAX_ENTRIES`` entries in all; a file is copied up to the
+    size it had when opened, and left out if it grew meanwhile. Names matching ``ignore`` (glob
+    patterns) are left out silently. Returns what was not copied and why, as
     ``[(relative path, reason)]``; raises ``OSError`` only when ``src`` itself cannot be opened."""
-    skipped, total = [], 0
+    skipped, total, entries = [], 0, 0
     flags = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
-    def copy_folder(folder_fd, target, rel):
+    def copy_file(folder_fd, name, target, path):
         nonlocal total
+        fd = os.open(name, flags | os.O_NONBLOCK, dir_fd=folder_fd)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return skipped.append((path, "not a regular file"))
+            if info.st_nlink > 1:   # a hard link may be another file of the machine, the solutions say
+                return skipped.append((path, "a hard link"))
+            if max_file_bytes is not None and info.st_size > max_file_bytes:
+                return skipped.append((path, f"larger than {max_file_bytes} bytes"))
+            if max_total_bytes is not None and total + info.st_size > max_total_bytes:
+                return skipped.append((path, f"the submission passed {max_total_bytes} bytes"))
+            total += info.st_size
+            left = info.st_size
+            with open(os.path.join(target, name), "wb") as out:
+                while left > 0:
+                    chunk = os.read(fd, min(left, 1 << 20))
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    left -= len(chunk)
+            if left or os.fstat(fd).st_size != info.st_size:
+                os.unlink(os.path.join(target, name))
+                skipped.append((path, "it changed while it was copied"))
+        finally:
+            os.close(fd)
+
+    def copy_folder(folder_fd, target, rel, depth):
+        nonlocal entries
         os.makedirs(target, exist_ok=True)
-        with os.scandir(folder_fd) as entries:
-            names = sorted(entry.name for entry in entries)
+        with os.scandir(folder_fd) as listing:
+            names = sorted(entry.name for entry in listing)
         for name in names:
             path = os.path.join(rel, name) if rel else name
             if any(fnmatch.fnmatch(name, pattern) for pattern in ignore):
                 continue
+            entries += 1
+            if entries > MAX_ENTRIES:
+                return skipped.append((rel or ".", f"more than {MAX_ENTRIES} entries; the rest was left out"))
             try:
                 mode = os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mode
                 if stat.S_ISDIR(mode):
+                    if depth >= MAX_DEPTH:
+                        skipped.append((path, f"deeper than {MAX_DEPTH} folders"))
+                        continue
                     fd = os.open(name, flags | os.O_DIRECTORY, dir_fd=folder_fd)
                     try:
-                        copy_folder(fd, os.path.join(target, name), path)
+                        copy_folder(fd, os.path.join(target, name), path, depth + 1)
                     finally:
                         os.close(fd)
-                elif not stat.S_ISREG(mode):
-                    skipped.append((path, "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"))
+                elif stat.S_ISREG(mode):
+                    copy_file(folder_fd, name, target, path)
                 else:
-                    fd = os.open(name, flags | os.O_NONBLOCK, dir_fd=folder_fd)
-                    try:
-                        info = os.fstat(fd)
-                        if not stat.S_ISREG(info.st_mode):
-                            skipped.append((path, "not a regular file"))
-                        elif max_file_bytes is not None and info.st_size > max_file_bytes:
-                            skipped.append((path, f"larger than {max_file_bytes} bytes"))
-                        elif max_total_bytes is not None and total + info.st_size > max_total_bytes:
-                            skipped.append((path, f"the submission passed {max_total_bytes} bytes"))
-                        else:
-                            total += info.st_size
-                            with os.fdopen(os.dup(fd), "rb") as source, open(os.path.join(target, name), "wb") as out:
-                                shutil.copyfileobj(source, out)
-                    finally:
-                        os.close(fd)
+                    skipped.append((path, "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"))
             except OSError as err:   # e.g. ELOOP: a link swapped in after the stat; EACCES: unreadable
                 skipped.append((path, f"could not be read safely ({err.strerror})"))
 
@@ -115,7 +147,7 @@ def copy_without_links(src, dest, ignore=(), max_file_bytes=None, max_total_byte
         shutil.rmtree(dest)
     root = os.open(src, flags | os.O_DIRECTORY)
     try:
-        copy_folder(root, dest, "")
+        copy_folder(root, dest, "", 0)
     finally:
         os.close(root)
     return skipped
@@ -145,7 +177,13 @@ def _checked_collect_class():
             pattern = os.path.join(self.inbound_path, f"{student_id}+{self.coursedir.assignment_id}+*")
             by_student = {}
             for folder in sorted(glob.glob(pattern)):
-                record = self._path_to_record(folder)
+                name = os.path.basename(folder)
+                student = name.split("+", 1)[0]
+                try:
+                    record = self._path_to_record(folder)
+                except Exception as err:   # nbgrader parses the timestamp in the name: anything may be there
+                    self.refused.append((student, name, f"not collected: the name's timestamp cannot be read ({err})"))
+                    continue
                 reason = self.owner_refusal(folder, record["username"])
                 if reason:
                     self.refused.append((record["username"], record["filename"], reason))
@@ -184,13 +222,15 @@ def _checked_collect_class():
             """Copy with :func:`copy_without_links` instead of nbgrader's copy, which follows links;
             what is left out is reported."""
             name = os.path.basename(src)
-            student = name.split("+", 1)[0]
-            try:
-                skipped = copy_without_links(src, dest, self.coursedir.ignore, 1000 * self.coursedir.max_file_size,
-                                             1000 * self.coursedir.max_dir_size)
+            student, _, timestamp = name.split("+")[:3]
+            try:   # the student's own timestamp.txt is not trusted (nbgrader parses it on the next collect)
+                skipped = copy_without_links(src, dest, [*self.coursedir.ignore, "timestamp.txt"],
+                                             1000 * self.coursedir.max_file_size, 1000 * self.coursedir.max_dir_size)
             except OSError as err:
                 os.makedirs(dest, exist_ok=True)
                 skipped = [(".", f"could not be read safely ({err.strerror})")]
+            with open(os.path.join(dest, "timestamp.txt"), "w", encoding="utf-8") as stamp:
+                stamp.write(timestamp)   # already parsed by nbgrader when the folder was chosen
             self.refused.extend((student, name, f"{path} was left out: {why}") for path, why in skipped)
 
     return CheckedCollect

@@ -306,11 +306,12 @@ def inspect_submission(student, lesson, folder, release, course_dir=None):
                 _problem(sub, f"{base}/{name}", "extra_file", f"{base}/{name}: not a submission secret; ignored",
                          name=name)
         elif name == "timestamp.txt":
-            try:
-                sub.timestamp = (folder / name).read_text(encoding="utf-8").strip()[:64]
-            except (OSError, UnicodeDecodeError):
+            text = _read_text(folder / name, 256)
+            if text is None:
                 _problem(sub, f"{base}/{name}", "extra_file", f"{base}/{name}: unreadable timestamp; ignored",
                          name=name)
+            else:
+                sub.timestamp = text[:64]
         elif name != expected and name not in NBGRADER_FILES:
             what = "an extra notebook" if name.endswith(".ipynb") else "an extra file"
             _problem(sub, f"{base}/{shown}", "extra_file",

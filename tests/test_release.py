@@ -26,6 +26,16 @@ def root(built, tmp_path):
     return shutil.copytree(built, tmp_path / "checkout")
 
 
+def released_through_an_exchange(root, tmp_path, check_owner=True):
+    """Point the course at an exchange in ``tmp_path`` and release the lesson there; returns
+    ``(course, exchange)``. ``check_owner=False``: one account submits for every student."""
+    course, exchange = root / "course", tmp_path / "exchange"
+    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
+        config.write(f"\nc.Exchange.root = {str(exchange)!r}\nc.ExchangeCollect.check_owner = {check_owner}\n")
+    assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
+    return course, exchange
+
+
 def test_release_writes_the_lesson_in_every_language(root, capsys):
     assert cli.main(["release", "--course", str(root / "course"), "--lessons", LESSON]) == 0
     assert f"{LESSON}: {root / 'course' / 'release' / LESSON} ready to hand out (4 languages)" in capsys.readouterr().out
@@ -59,11 +69,7 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
     from nbgrader.exchange.default import ExchangeFetchAssignment, ExchangeFetchFeedback, ExchangeSubmit
     from traitlets.config import Config
 
-    course = root / "course"
-    exchange = tmp_path / "exchange"
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:   # one account submits for all
-        config.write(f"\nc.Exchange.root = {str(exchange)!r}\nc.ExchangeCollect.check_owner = False\n")
-    assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
+    course, exchange = released_through_an_exchange(root, tmp_path, check_owner=False)   # one account for all
     assert (exchange / "nn-from-the-neuron-up" / "outbound" / LESSON / "pl" / f"{LESSON}.ipynb").is_file()
 
     def student_side(student, step):
@@ -130,11 +136,7 @@ def test_collection_never_follows_links_and_refuses_folders_under_another_users_
     planted under a student's name is refused without hiding that student's own submission."""
     import pwd
 
-    course = root / "course"
-    exchange = tmp_path / "exchange"
-    with open(course / "nbgrader_config.py", "a", encoding="utf-8") as config:
-        config.write(f"\nc.Exchange.root = {str(exchange)!r}\n")
-    assert cli.main(["release", "--course", str(course), "--lessons", LESSON, "--exchange"]) == 0
+    course, exchange = released_through_an_exchange(root, tmp_path)
     inbound = exchange / "nn-from-the-neuron-up" / "inbound"
     me = pwd.getpwuid(os.getuid()).pw_name
     linked = inbound / f"{me}+{LESSON}+2026-11-23 10:00:00.000000 UTC+abc"
@@ -184,3 +186,52 @@ def test_a_link_swapped_in_after_the_check_is_not_followed(tmp_path, monkeypatch
     assert sorted(os.listdir(tmp_path / "copy")) == []
 
 
+
+
+def test_collection_survives_what_a_student_can_put_in_the_exchange(root, tmp_path):
+    """A name whose timestamp is garbage, a timestamp.txt that is garbage, a hard link, folders
+    nested too deep: each is refused or left out, and everyone else is still collected."""
+    course, exchange = released_through_an_exchange(root, tmp_path, check_owner=False)
+    inbound = exchange / "nn-from-the-neuron-up" / "inbound"
+    (inbound / f"mallory+{LESSON}+garbage").mkdir()
+    (inbound / f"mallory+{LESSON}+99999999999999999999999").mkdir()
+    work = inbound / f"alice+{LESSON}+2026-11-23 10:00:00.000000 UTC+abc"
+    work.mkdir()
+    nbformat.write(correct(LESSON, "uk", root), work / f"{LESSON}.ipynb")
+    (work / "timestamp.txt").write_text("garbage")
+    os.link(course / "source" / LESSON / f"{LESSON}.ipynb", work / "solutions.ipynb")   # where hard links are allowed
+    deep = work
+    for _ in range(40):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    first = grade(course, exchange=True, lessons=[LESSON])
+    again = grade(course, exchange=True, lessons=[LESSON])                 # the stored timestamp is readable
+    full = sum(points_of(LESSON, root).values())
+    assert first.scores == again.scores == {("alice", LESSON): (full, full)}
+    reasons = " | ".join(p.reason for p in first.problems if p.kind == "refused_submission")
+    assert "mallory+01-neuron+garbage: not collected: the name's timestamp cannot be read" in reasons
+    assert "mallory+01-neuron+99999999999999999999999: not collected" in reasons
+    assert "solutions.ipynb was left out: a hard link" in reasons
+    assert "was left out: deeper than 16 folders" in reasons
+    stamp = (course / "submitted" / "alice" / LESSON / "timestamp.txt").read_text()
+    assert stamp == "2026-11-23 10:00:00.000000 UTC"
+
+
+def test_a_file_that_grows_while_it_is_copied_is_left_out(tmp_path, monkeypatch):
+    from autograder import exchange
+
+    src = tmp_path / "submission"
+    src.mkdir()
+    (src / "notes.txt").write_bytes(b"x" * 100)
+    real_fstat, calls = os.fstat, []
+
+    def fstat_after_growth(fd):
+        info = real_fstat(fd)
+        calls.append(info.st_size)
+        if len(calls) > 1:                                      # the check after the copy sees it bigger
+            return os.stat_result((*info[:6], info.st_size + 10**9, *info[7:]))
+        return info
+
+    monkeypatch.setattr(exchange.os, "fstat", fstat_after_growth)
+    assert exchange.copy_without_links(str(src), str(tmp_path / "copy")) == [("notes.txt", "it changed while it was copied")]
+    assert os.listdir(tmp_path / "copy") == []
