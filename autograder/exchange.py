@@ -20,7 +20,9 @@ from it and releases feedback into ``feedback/``. nbgrader's own classes do the 
   On a machine where one account submits for everyone (a test, a demonstration), set
   ``c.ExchangeCollect.check_owner = False``.
 
-What was refused or left out is reported as problems; nothing stops the collection of the others.
+Releasing also sets the sticky bit on ``inbound/`` (as ``/tmp`` has), so that a student cannot
+rename or delete another student's submission folder. What was refused or left out is reported as
+problems; nothing stops the collection of the others.
 """
 import copy
 import fnmatch
@@ -65,8 +67,17 @@ def release(config, lesson, logger):
 
     config = copy.deepcopy(config)
     config.ExchangeReleaseAssignment.force = True
-    run_step(ExchangeReleaseAssignment, config, lesson, logger,
-             f"nbgrader's exchange refused to release {lesson} (see .nn-grade/nbgrader.log)")
+    step = run_step(ExchangeReleaseAssignment, config, lesson, logger,
+                    f"nbgrader's exchange refused to release {lesson} (see .nn-grade/nbgrader.log)")
+    # nbgrader makes inbound/ writable by everyone (mode 2733): with the sticky bit, as /tmp has, a
+    # student can no longer rename or delete another student's submission folder
+    inbound = step.inbound_path
+    try:
+        mode = os.stat(inbound).st_mode
+        if not mode & stat.S_ISVTX:
+            os.chmod(inbound, stat.S_IMODE(mode) | stat.S_ISVTX)
+    except OSError as err:
+        logger.warning("could not set the sticky bit on %s: %s", inbound, err)
 
 
 # How deep and how many entries a submission may hold: a lesson's folder is a few notebooks deep.

@@ -3,6 +3,7 @@ nbgrader's exchange carries it to students and back, the pipeline grades the lan
 worked in, and each student fetches feedback in that language."""
 import os
 import shutil
+import stat
 
 import nbformat
 import pytest
@@ -70,6 +71,8 @@ def test_exchange_round_trip_grades_each_students_language(root, tmp_path):
     from traitlets.config import Config
 
     course, exchange = released_through_an_exchange(root, tmp_path, check_owner=False)   # one account for all
+    inbound_mode = (exchange / "nn-from-the-neuron-up" / "inbound").stat().st_mode
+    assert inbound_mode & stat.S_ISVTX and inbound_mode & 0o003          # everyone writes, nobody renames others'
     assert (exchange / "nn-from-the-neuron-up" / "outbound" / LESSON / "pl" / f"{LESSON}.ipynb").is_file()
 
     def student_side(student, step):
