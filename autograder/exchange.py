@@ -247,15 +247,15 @@ def _checked_collect_class():
     return CheckedCollect
 
 
-def collect(course, config, lessons, logger):
+def collect(config, lessons, logger):
     r"""Each student's newest submission of each lesson from the exchange's inbound folder into
     ``submitted/<student>/<lesson>/`` (replacing an older one), through :class:`CheckedCollect`;
     returns the problems of the refused ones."""
     config = copy.deepcopy(config)
     config.ExchangeCollect.update = True
-    problems = []
+    problems, checked_collect = [], _checked_collect_class()
     for lesson in lessons:
-        step = run_step(_checked_collect_class(), config, lesson, logger,
+        step = run_step(checked_collect, config, lesson, logger,
                         f"nbgrader's exchange could not collect {lesson} (was it released with "
                         "`nn-grade release --exchange`?)")
         problems += [intake.Problem(student, lesson, f"exchange inbound/{name}",

@@ -720,7 +720,7 @@ def select_lessons(course, wanted):
 
 def run(options):
     r"""Run the whole pipeline (see the module docstring); return a :class:`RunResult`."""
-    from autograder import report
+    from autograder import exchange, report   # exchange imports this module: imported here, not at the top
 
     course = Course(Path(options.course).resolve())
     if not course.root.is_dir():
@@ -743,8 +743,7 @@ def run(options):
         generate_assignments(course, config, lessons, logger)
         lap("assignments")
         if options.exchange:
-            from autograder import exchange
-            result.problems.extend(exchange.collect(course, config, lessons, logger))
+            result.problems.extend(exchange.collect(config, lessons, logger))
         if options.zip_dir:
             zip_collect(course, config, options.zip_dir, lessons, logger)
         lap("collect")
